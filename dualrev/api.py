@@ -1,0 +1,449 @@
+"""The functional API: grad, value_and_grad, vjp, jvp, linearize, jacfwd, jacrev, hessian, hvp."""
+import functools
+import numbers
+
+import numpy as np
+
+from .core import Tracer, strip as _strip
+from .forward import Dual, DualTrace
+from .numpy import stack as _stack, reshape as _reshape
+from .reverse import ListingTape, Tape, Var
+from .tree import check_same_tree, tree_flatten, tree_map, tree_unflatten
+
+
+# ----------------------------------------------------------------------------- inputs
+
+def _as_float_leaf(x, where, what):
+    """A leaf to differentiate with respect to: a float array (Python floats → float64)."""
+    if isinstance(x, Tracer):
+        dt = x.dtype
+    elif isinstance(x, (bool, np.bool_)) or (isinstance(x, numbers.Integral)):
+        raise TypeError(
+            f"{where}: {what} is a Python/NumPy {type(x).__name__} ({x!r}); only float "
+            f"inputs can be differentiated. Pass a float (e.g. {float(x)!r}) or an array "
+            f"of float dtype")
+    else:
+        if isinstance(x, (list, tuple)):
+            raise TypeError(f"{where}: {what} must be an array or float, got {type(x).__name__}")
+        x = np.asarray(x)
+        dt = x.dtype
+    if dt.kind == "c":
+        raise TypeError(f"{where}: {what} has complex dtype {dt}; complex inputs are not "
+                        f"supported yet")
+    if dt.kind != "f":
+        raise TypeError(
+            f"{where}: {what} has dtype {dt}; only float inputs can be differentiated "
+            f"(integer and boolean inputs have no derivative). Cast it with .astype(float)")
+    return x
+
+
+def _argnums_tuple(argnums, nargs, where):
+    single = isinstance(argnums, (int, np.integer))
+    nums = (int(argnums),) if single else tuple(argnums)
+    if not nums:
+        raise ValueError(f"{where}: argnums must name at least one argument")
+    for a in nums:
+        if not (isinstance(a, (int, np.integer))):
+            raise TypeError(f"{where}: argnums must be an int or a tuple of ints, got {argnums!r}")
+        if not -nargs <= a < nargs:
+            raise TypeError(
+                f"{where}: argnums={argnums!r} is out of range: differentiating with respect "
+                f"to argument {a} needs at least {a + 1 if a >= 0 else -a} positional "
+                f"arguments, but the function was called with {nargs}")
+    return single, tuple(a % nargs for a in nums)
+
+
+def _split_aux(out, has_aux, where):
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise TypeError(
+            f"{where}: has_aux=True requires the function to return a pair (output, aux), "
+            f"but it returned {type(out).__name__}"
+            f"{' of length ' + str(len(out)) if isinstance(out, (tuple, list)) else ''}")
+    return out[0], out[1]
+
+
+def _unwrap_out(trace, x):
+    """The primal of a value of this trace; other values pass through."""
+    if isinstance(x, Tracer) and x._trace is trace:
+        return x.primal
+    return x
+
+
+# ----------------------------------------------------------------------------- reverse mode
+
+class _VJP:
+    """The pullback returned by vjp: ``vjp_fn(cotangent) -> tuple per primal``."""
+
+    def __init__(self, tape, in_ids, in_trees, in_leaves, out_tree, out_leaves, out_ids):
+        self.tape = tape
+        self.in_ids = in_ids
+        self.in_trees = in_trees
+        self.in_leaves = in_leaves
+        self.out_tree = out_tree
+        self.out_leaves = out_leaves
+        self.out_ids = out_ids
+
+    def __call__(self, ct):
+        return self._pull(ct, consume=False)
+
+    def _pull(self, ct, consume):
+        ct_leaves, ct_tree = tree_flatten(ct)
+        if ct_tree != self.out_tree:
+            raise ValueError(
+                f"vjp_fn: the cotangent must have the structure of the function's output: "
+                f"expected {self.out_tree}, given {ct_tree}")
+        seeds = {}
+        for i, (c, o, k) in enumerate(zip(ct_leaves, self.out_leaves, self.out_ids)):
+            cs, os_ = np.shape(c), np.shape(o)
+            if cs != os_:
+                raise ValueError(
+                    f"vjp_fn: cotangent leaf {i} has shape {cs}, expected shape {os_} "
+                    f"(the output's); broadcasting is not applied")
+            if k >= 0:
+                if not isinstance(c, Tracer):
+                    c = np.asarray(c, dtype=np.result_type(_strip(o)))
+                seeds[k] = c if k not in seeds else seeds[k] + c
+        cts = self.tape.backward(seeds, consume) if seeds else [None] * len(self.tape.entries)
+        outs = []
+        for tree, ids, leaves in zip(self.in_trees, self.in_ids, self.in_leaves):
+            vals = [cts[k] if cts[k] is not None else _zeros_like(x) for k, x in zip(ids, leaves)]
+            outs.append(tree_unflatten(tree, vals))
+        return tuple(outs)
+
+
+def _zeros_like(x):
+    return np.zeros(np.shape(x), dtype=np.result_type(_strip(x)))
+
+
+def _record(fun, primals, where, has_aux=False, tape_cls=Tape):
+    """Run fun on primals under a new tape: ``(out, aux, pullback)``."""
+    tape = tape_cls(where)
+    in_trees, in_leaves, in_ids, args = [], [], [], []
+    for n, p in enumerate(primals):
+        leaves, tree = tree_flatten(p)
+        leaves = [_as_float_leaf(x, where, f"argument {n}" + (f" (leaf {i} of {tree})" if tree.kind != "leaf" else ""))
+                  for i, x in enumerate(leaves)]
+        vars_ = [tape.new_input(x) for x in leaves]
+        in_trees.append(tree)
+        in_leaves.append(leaves)
+        in_ids.append([v.idx for v in vars_])
+        args.append(tree_unflatten(tree, vars_))
+    try:
+        out, aux = _split_aux(fun(*args), has_aux, where)
+    finally:
+        tape.alive = False
+    out_leaves, out_tree = tree_flatten(out)
+    out_ids = [x.idx if isinstance(x, Var) and x._trace is tape else -1 for x in out_leaves]
+    out_leaves = [_unwrap_out(tape, x) for x in out_leaves]
+    for x in out_leaves:
+        _check_leaf_out(x, where)
+    aux = tree_map(lambda x: _unwrap_out(tape, x), aux)
+    pull = _VJP(tape, in_ids, in_trees, in_leaves, out_tree, out_leaves, out_ids)
+    return tree_unflatten(out_tree, out_leaves), aux, pull
+
+
+def _check_leaf_out(x, where):
+    if isinstance(x, Tracer):
+        return
+    if not isinstance(x, (np.ndarray, np.generic, numbers.Number)):
+        raise TypeError(f"{where}: the function returned a {type(x).__name__}; outputs must be "
+                        f"arrays, floats or pytrees of them")
+
+
+def vjp(fun, *primals, has_aux=False):
+    """Reverse mode: ``(out, vjp_fn)``, or ``(out, vjp_fn, aux)`` with has_aux.
+
+    ``vjp_fn(ct)`` returns a tuple with one cotangent per primal; it reuses
+    the tape recorded here and never re-runs ``fun``.
+
+    >>> out, f_vjp = vjp(dnp.sin, 0.5)
+    >>> f_vjp(1.0)                      # (cos(0.5),)
+    """
+    out, aux, pull = _record(fun, primals, "vjp", has_aux)
+    return (out, pull, aux) if has_aux else (out, pull)
+
+
+def value_and_grad(fun, argnums=0, has_aux=False):
+    """``(value, grad)`` of a scalar function; ``((value, aux), grad)`` with has_aux.
+
+    >>> value_and_grad(lambda x: x ** 2)(3.0)     # (9.0, 6.0)
+    """
+    @functools.wraps(fun)
+    def vg(*args, **kwargs):
+        single, nums = _argnums_tuple(argnums, len(args), "grad")
+
+        def f(*diff):
+            full = list(args)
+            for n, d in zip(nums, diff):
+                full[n] = d
+            return fun(*full, **kwargs)
+
+        out, aux, pull = _record(f, [args[n] for n in nums], "grad", has_aux)
+        shape = np.shape(out)
+        if isinstance(out, (tuple, list, dict)) or shape != ():
+            raise TypeError(
+                f"grad requires a scalar output (shape ()), but the function returned "
+                f"{'a ' + type(out).__name__ if isinstance(out, (tuple, list, dict)) else 'an array of shape ' + str(shape)}; "
+                f"use vjp or jacrev for non-scalar outputs")
+        dt = np.result_type(_strip(out))
+        if dt.kind != "f":
+            raise TypeError(f"grad requires a float output, but the function returned dtype "
+                            f"{dt}{' (complex is not supported yet)' if dt.kind == 'c' else ''}")
+        g = pull._pull(np.ones((), dtype=dt), consume=True)
+        g = g[0] if single else g
+        return ((out, aux), g) if has_aux else (out, g)
+    return vg
+
+
+def grad(fun, argnums=0, has_aux=False):
+    """The gradient of a scalar-valued function, as ``jax.grad``.
+
+    >>> grad(lambda x: dnp.sin(x) * x)(1.0)       # cos(1) + sin(1)
+    """
+    vg = value_and_grad(fun, argnums, has_aux)
+
+    @functools.wraps(fun)
+    def g(*args, **kwargs):
+        res, gr = vg(*args, **kwargs)
+        return (gr, res[1]) if has_aux else gr
+    return g
+
+
+# ----------------------------------------------------------------------------- forward mode
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """Forward mode: ``(out, tangent_out)`` (``+ aux`` with has_aux), as ``jax.jvp``.
+
+    >>> jvp(dnp.sin, (0.5,), (1.0,))             # (sin(0.5), cos(0.5))
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(
+            f"jvp: primals and tangents must be tuples or lists (one entry per argument), "
+            f"got primals of type {type(primals).__name__} and tangents of type "
+            f"{type(tangents).__name__}")
+    p_leaves, p_tree = tree_flatten(tuple(primals))
+    t_leaves, t_tree = tree_flatten(tuple(tangents))
+    check_same_tree("jvp", "primals", p_tree, p_leaves, "tangents", t_tree, t_leaves)
+    trace = DualTrace("jvp")
+    duals = []
+    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+        p = _as_float_leaf(p, "jvp", f"primal leaf {i}")
+        t = _as_float_leaf(t, "jvp", f"tangent leaf {i}")
+        tdt, pdt = np.result_type(_strip(t)), np.result_type(_strip(p))
+        if tdt != pdt:
+            raise TypeError(f"jvp: tangent leaf {i} has dtype {tdt} but its primal has dtype "
+                            f"{pdt}; they must match")
+        duals.append(Dual(trace, p, t))
+    try:
+        out, aux = _split_aux(fun(*tree_unflatten(p_tree, duals)), has_aux, "jvp")
+    finally:
+        trace.alive = False
+    o_leaves, o_tree = tree_flatten(out)
+    outs, touts = [], []
+    for x in o_leaves:
+        _check_leaf_out(x, "jvp")
+        if isinstance(x, Dual) and x._trace is trace:
+            outs.append(x.primal)
+            touts.append(x.tangent)
+        else:
+            outs.append(x)
+            touts.append(_zeros_like(x))
+    res = (tree_unflatten(o_tree, outs), tree_unflatten(o_tree, touts))
+    if has_aux:
+        return res + (tree_map(lambda x: _unwrap_out(trace, x), aux),)
+    return res
+
+
+def linearize(fun, *primals):
+    """``(out, jvp_fn)``: ``jvp_fn(*tangents)`` is the JVP at ``primals``.
+
+    The function runs once, under a tape; ``jvp_fn`` is the transpose of
+    that tape's pullback (recorded once here), so calling it never re-runs
+    ``fun``.
+    """
+    out, pull = vjp(fun, *primals)
+    o_leaves, o_tree = tree_flatten(out)
+    zero_ct = tree_unflatten(o_tree, [_zeros_like(o) for o in o_leaves])
+    _, pull_t = vjp(pull, zero_ct)
+    in_leaves, in_tree = tree_flatten(tuple(primals))
+
+    def jvp_fn(*tangents):
+        if len(tangents) != len(primals):
+            raise TypeError(f"linearize: jvp_fn takes {len(primals)} tangents (one per primal), "
+                            f"got {len(tangents)}")
+        t_leaves, t_tree = tree_flatten(tuple(tangents))
+        check_same_tree("linearize", "primals", in_tree, in_leaves, "tangents", t_tree, t_leaves)
+        return pull_t(tuple(tangents))[0]
+    return out, jvp_fn
+
+
+def hvp(fun, primals, tangents):
+    """Hessian-vector product ``∇²f(primals)·tangents`` (forward over reverse)."""
+    return jvp(grad(fun, argnums=tuple(range(len(primals)))) if len(primals) > 1 else grad(fun),
+               primals, tangents)[1]
+
+
+# ----------------------------------------------------------------------------- Jacobians
+
+def _flat_inputs(args, nums, where):
+    """Flattened float leaves of the differentiated arguments, with rebuilders."""
+    trees, leaves = [], []
+    for n in nums:
+        ls, t = tree_flatten(args[n])
+        ls = [_as_float_leaf(x, where, f"argument {n}") for x in ls]
+        trees.append(t)
+        leaves.append(ls)
+    return trees, leaves
+
+
+def jacfwd(fun, argnums=0, has_aux=False):
+    """The Jacobian by forward mode, one JVP per input element, as ``jax.jacfwd``.
+
+    The result has the output's structure; each leaf holds, per input leaf,
+    an array of shape ``out.shape + in.shape``.
+    """
+    def jac(*args, **kwargs):
+        single, nums = _argnums_tuple(argnums, len(args), "jacfwd")
+        trees, leaves = _flat_inputs(args, nums, "jacfwd")
+        flat = [x for ls in leaves for x in ls]
+
+        def f(*xs):
+            full = list(args)
+            it = iter(xs)
+            for n, t, ls in zip(nums, trees, leaves):
+                full[n] = tree_unflatten(t, [next(it) for _ in ls])
+            return fun(*full, **kwargs)
+
+        cols, out, aux = [], None, None
+        for li, x in enumerate(flat):
+            for e in range(int(np.prod(np.shape(x)))):
+                tang = [_zeros_like(y) for y in flat]
+                basis = np.zeros(np.size(_strip(x)), dtype=np.result_type(_strip(x)))
+                basis[e] = 1
+                tang[li] = basis.reshape(np.shape(x))
+                res = jvp(f, tuple(flat), tuple(tang), has_aux=has_aux)
+                out, t_out = res[0], res[1]
+                aux = res[2] if has_aux else None
+                cols.append((li, t_out))
+        if not flat or not cols:
+            out, aux = _split_aux(f(*flat), has_aux, "jacfwd")
+        o_leaves, o_tree = tree_flatten(out)
+        per_out = []
+        for oi, o in enumerate(o_leaves):
+            per_in = []
+            for li, x in enumerate(flat):
+                ts = [tree_flatten(t)[0][oi] for (lj, t) in cols if lj == li]
+                shape = np.shape(o) + np.shape(x)
+                if ts:
+                    per_in.append(_reshape(_stack(ts, axis=-1), shape))
+                else:
+                    per_in.append(np.zeros(shape, dtype=np.result_type(_strip(o))))
+            per_out.append(_regroup(per_in, trees, leaves, single))
+        J = tree_unflatten(o_tree, per_out)
+        return (J, aux) if has_aux else J
+    return functools.wraps(fun)(jac)
+
+
+def _regroup(per_in, trees, leaves, single):
+    it = iter(per_in)
+    grouped = tuple(tree_unflatten(t, [next(it) for _ in ls]) for t, ls in zip(trees, leaves))
+    return grouped[0] if single else grouped
+
+
+def jacrev(fun, argnums=0, has_aux=False):
+    """The Jacobian by reverse mode, one VJP per output element, as ``jax.jacrev``."""
+    def jac(*args, **kwargs):
+        single, nums = _argnums_tuple(argnums, len(args), "jacrev")
+        trees, leaves = _flat_inputs(args, nums, "jacrev")
+
+        def f(*diff):
+            full = list(args)
+            for n, d in zip(nums, diff):
+                full[n] = d
+            return fun(*full, **kwargs)
+
+        out, aux, pull = _record(f, [args[n] for n in nums], "jacrev", has_aux)
+        o_leaves, o_tree = tree_flatten(out)
+        flat_in = [x for ls in leaves for x in ls]
+        per_out = []
+        for oi, o in enumerate(o_leaves):
+            rows = []
+            for e in range(int(np.prod(np.shape(o)))):
+                cts = [_zeros_like(y) for y in o_leaves]
+                basis = np.zeros(np.size(_strip(o)), dtype=np.result_type(_strip(o)))
+                basis[e] = 1
+                cts[oi] = basis.reshape(np.shape(o))
+                g = pull(tree_unflatten(o_tree, cts))
+                rows.append([x for gi in g for x in tree_flatten(gi)[0]])
+            per_in = []
+            for li, x in enumerate(flat_in):
+                shape = np.shape(o) + np.shape(x)
+                if rows:
+                    per_in.append(_reshape(_stack([r[li] for r in rows], axis=0), shape))
+                else:
+                    per_in.append(np.zeros(shape, dtype=np.result_type(_strip(x))))
+            per_out.append(_regroup(per_in, trees, leaves, single))
+        J = tree_unflatten(o_tree, per_out)
+        return (J, aux) if has_aux else J
+    return functools.wraps(fun)(jac)
+
+
+def hessian(fun, argnums=0):
+    """The Hessian, forward over reverse: ``jacfwd(jacrev(fun))``."""
+    return jacfwd(jacrev(fun, argnums), argnums)
+
+
+def stop_gradient(x):
+    """x with every derivative dropped: a constant to all transformations."""
+    return tree_map(_strip, x)
+
+
+def make_tape(fun):
+    """``make_tape(f)(*args)`` records f on a tape and returns it for reading.
+
+    >>> print(make_tape(lambda x: dnp.sin(x) * 2.0)(np.ones(3)))
+    """
+    def recorder(*args):
+        out, _, pull = _record(fun, args, "make_tape", tape_cls=ListingTape)
+        return TapeListing(pull)
+    return recorder
+
+
+class TapeListing:
+    """A recorded tape, printable one line per operation."""
+
+    def __init__(self, pull):
+        self.pull = pull
+        self.tape = pull.tape
+
+    def __len__(self):
+        return len(self.tape.entries)
+
+    def __repr__(self):
+        tape = self.tape
+        inputs = {k for ids in self.pull.in_ids for k in ids}
+        lines = [f"Tape: {len(inputs)} inputs, {len(tape.entries) - len(inputs)} operations, "
+                 f"outputs {', '.join('%' + str(k) if k >= 0 else 'const' for k in self.pull.out_ids)}"]
+        shapes = tape.shapes
+        for i, e in enumerate(tape.entries):
+            aval = _fmt_aval(*shapes[i])
+            if e is None:
+                lines.append(f"  %{i:<3} = input{'':<13} {aval}")
+            else:
+                prim, ids, _, _, params, _ = e
+                ins = ", ".join(f"%{k}" if k >= 0 else "const" for k in ids)
+                p = "".join(f", {k}={v}" for k, v in params.items() if k != "in_shape")
+                lines.append(f"  %{i:<3} = {prim.name:<18} {aval:<14} ({ins}{p})")
+        return "\n".join(lines)
+
+    __str__ = __repr__
+
+
+def _fmt_aval(shape, dtype):
+    return f"{np.dtype(dtype).name}{list(shape)}"
+
+
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev",
+           "hessian", "hvp", "stop_gradient", "make_tape"]

@@ -1,0 +1,205 @@
+"""Primitives, traces (tags), dispatch and the traced-value base class.
+
+Every transformation call opens a *trace* with a fresh, strictly increasing
+level.  A primitive applied to arguments is handled by the trace with the
+highest level among its traced arguments; values of other traces are plain
+constants there and are handled by their own trace when the primitive is
+re-bound on the primal values.  This is what makes perturbation confusion
+impossible.
+"""
+import dis
+import itertools
+
+import numpy as np
+
+_levels = itertools.count(1)
+_NOPARAMS = {}
+
+
+class EscapedTracerError(RuntimeError):
+    """A traced value was used after the transformation that made it returned."""
+
+
+class Trace:
+    """One tag: a forward (dual) or reverse (tape) transformation in progress."""
+
+    __slots__ = ("level", "alive", "name", "__weakref__")
+
+    def __init__(self, name):
+        self.level = next(_levels)
+        self.alive = True
+        self.name = name
+
+    def escaped(self, prim):
+        return EscapedTracerError(
+            f"a traced value of a finished {self.name} transformation (level "
+            f"{self.level}) was passed to '{prim.name}': a value made inside "
+            f"{self.name} was kept (e.g. in a closure or a global) and used after "
+            f"{self.name} returned; its derivative would be wrong. Return it from "
+            f"the function instead, or take dualrev.stop_gradient of it first.")
+
+
+class Tracer:
+    """A value being traced by one transformation.  Subclasses: Dual, Var."""
+
+    __slots__ = ()
+    __array_priority__ = 1000
+
+    @property
+    def shape(self):
+        return np.shape(self.primal)
+
+    @property
+    def ndim(self):
+        return np.ndim(self.primal)
+
+    @property
+    def size(self):
+        return int(np.size(self.primal))
+
+    @property
+    def dtype(self):
+        return np.result_type(self.primal)
+
+    def __len__(self):
+        s = self.shape
+        if not s:
+            raise TypeError("len() of a 0-d traced array")
+        return s[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self):
+        return bool(strip(self))
+
+    def _no_concrete(self, kind):
+        raise TypeError(
+            f"{kind}() of a traced value would drop its derivative; use "
+            f"dualrev.stop_gradient(x) first if that is what you mean")
+
+    def __float__(self):
+        self._no_concrete("float")
+
+    def __int__(self):
+        self._no_concrete("int")
+
+    def __complex__(self):
+        self._no_concrete("complex")
+
+    def __index__(self):
+        self._no_concrete("index")
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "a traced value cannot be converted to a NumPy array (np.asarray, "
+            "np.array): that would drop its derivative. Use dualrev.numpy "
+            "functions on it, or dualrev.stop_gradient(x) to take the value")
+
+    def __setitem__(self, idx, value):
+        raise TypeError(
+            "traced arrays are immutable: build the result with "
+            "dualrev.numpy.where or concatenate instead of assigning into it")
+
+    __hash__ = object.__hash__
+
+
+def strip(x):
+    """The innermost primal value of x: every trace's derivative dropped."""
+    while isinstance(x, Tracer):
+        x = x.primal
+    return x
+
+
+def bind(prim, args, params=_NOPARAMS):
+    """Apply prim to args: the newest trace among the args handles it."""
+    top = None
+    for a in args:
+        if isinstance(a, Tracer):
+            t = a._trace
+            if top is None or t.level > top.level:
+                top = t
+    if top is None:
+        return prim.impl(*args, **params)
+    return top.process(prim, args, params)
+
+
+def _reads(fn, names):
+    """Which of `names` the rule fn reads (by its bytecode).  None = all."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    used = set(code.co_cellvars)
+    for ins in dis.get_instructions(code):
+        if ins.opname.startswith(("LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE",
+                                  "STORE_FAST_LOAD_FAST")):
+            v = ins.argval
+            used.update(v if isinstance(v, tuple) else (v,))
+    return [n in used for n in names]
+
+
+class Primitive:
+    """One operation: its implementation, JVP rules and VJP rules.
+
+    ``jvp`` and ``vjp`` are tuples with one rule per positional argument
+    (``None`` for an argument that is never differentiated), or a single
+    callable ``rule(argnum)`` returning that rule, for variadic primitives.
+    JVP rules are called ``rule(x_dot, ans, *args, **params)`` and VJP rules
+    ``rule(g, ans, *args, **params)``; both are written with dualrev.numpy so
+    that an outer transformation records them.
+
+    What a VJP rule reads (``ans`` and which arguments) is found once from
+    its code: the tape keeps only those residuals.
+
+        >>> sin_p = Primitive("sin", np.sin,
+        ...     jvp=(lambda x_dot, ans, x: x_dot * cos(x),),
+        ...     vjp=(lambda g, ans, x: g * cos(x),))
+    """
+
+    def __init__(self, name, impl, jvp, vjp, *, linear=False):
+        self.name = name
+        self.impl = impl
+        self.linear = linear
+        self._jvp = jvp
+        self._vjp = vjp
+        self._saves = {}
+        registry[name] = self
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+    def jvp_rule(self, i):
+        r = self._jvp
+        return r[i] if isinstance(r, tuple) else r(i)
+
+    def vjp_rule(self, i):
+        r = self._vjp
+        return r[i] if isinstance(r, tuple) else r(i)
+
+    def saves(self, nargs, traced):
+        """(keep_ans, keep_args mask) for the VJP rules of the traced args."""
+        key = (nargs, traced)
+        s = self._saves.get(key)
+        if s is None:
+            keep_ans, keep = False, [False] * nargs
+            names = ["ans"] + [f"a{i}" for i in range(nargs)]
+            for i in traced:
+                rule = self.vjp_rule(i)
+                code = getattr(rule, "__code__", None)
+                if code is None or code.co_flags & 0x04:  # *args: keep all
+                    reads = None
+                else:
+                    params = code.co_varnames[1:code.co_argcount]
+                    reads = _reads(rule, params)
+                    if reads is not None:
+                        reads = (reads + [False] * (nargs + 1))[:nargs + 1]
+                if reads is None:
+                    keep_ans, keep = True, [True] * nargs
+                    break
+                keep_ans |= reads[0]
+                keep = [k or r for k, r in zip(keep, reads[1:])]
+            s = self._saves[key] = (keep_ans, tuple(keep))
+        return s
+
+
+registry = {}

@@ -1,0 +1,37 @@
+"""Fast dispatch: a dualrev.numpy call on untraced values goes straight to NumPy."""
+from ..core import Tracer, bind, strip, _NOPARAMS  # noqa: F401
+
+
+def unary(prim, doc=None):
+    impl = prim.impl
+
+    def fn(x):
+        if isinstance(x, Tracer):
+            return x._trace.process(prim, (x,), _NOPARAMS)
+        return impl(x)
+    return _named(fn, prim.name, doc)
+
+
+def binary(prim, doc=None):
+    impl = prim.impl
+
+    def fn(x, y):
+        if isinstance(x, Tracer) or isinstance(y, Tracer):
+            return bind(prim, (x, y))
+        return impl(x, y)
+    return _named(fn, prim.name, doc)
+
+
+def nondiff(np_fn, name=None):
+    """A NumPy function whose result carries no derivative: tracers are stripped."""
+    def fn(*args, **kwargs):
+        return np_fn(*(strip(a) for a in args), **{k: strip(v) for k, v in kwargs.items()})
+    return _named(fn, name or np_fn.__name__,
+                  f"``numpy.{np_fn.__name__}`` on the primal values; not differentiable "
+                  "(its result is a constant to every transformation).")
+
+
+def _named(fn, name, doc):
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc or f"Differentiable ``numpy.{name}``."
+    return fn

@@ -1,0 +1,161 @@
+"""Elementwise primitives (NumPy ufuncs) and their rules."""
+import numpy as np
+
+from ..core import Primitive, Tracer, bind, strip
+from ._dispatch import binary, nondiff, unary
+
+
+def _weights(x, y, g):
+    """maximum/minimum tie split: 1 where x wins, 0.5 on ties, 0 where y wins."""
+    xs, ys = strip(x), strip(y)
+    w = np.where(xs > ys, 1.0, np.where(xs == ys, 0.5, 0.0))
+    return w.astype(np.result_type(strip(g)), copy=False)
+
+
+def _pow_dx(x, y):
+    if isinstance(y, (int, float)) and y != 0:
+        return y * power(x, y - 1)
+    return where(strip(y) == 0, 0.0, y * power(x, y - 1))
+
+
+def _log_base(x):
+    xs = strip(x)
+    return log(where(xs == 0, 1.0, x))
+
+
+add_p = Primitive(
+    "add", np.add,
+    jvp=(lambda x_dot, ans, x, y: x_dot, lambda y_dot, ans, x, y: y_dot),
+    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g), linear=True)
+subtract_p = Primitive(
+    "subtract", np.subtract,
+    jvp=(lambda x_dot, ans, x, y: x_dot, lambda y_dot, ans, x, y: negative(y_dot)),
+    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g)), linear=True)
+multiply_p = Primitive(
+    "multiply", np.multiply,
+    jvp=(lambda x_dot, ans, x, y: x_dot * y, lambda y_dot, ans, x, y: x * y_dot),
+    vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: x * g))
+divide_p = Primitive(
+    "divide", np.divide,
+    jvp=(lambda x_dot, ans, x, y: x_dot / y, lambda y_dot, ans, x, y: -(y_dot * ans) / y),
+    vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -(g * ans) / y))
+power_p = Primitive(
+    "power", np.power,
+    jvp=(lambda x_dot, ans, x, y: x_dot * _pow_dx(x, y),
+         lambda y_dot, ans, x, y: y_dot * (ans * _log_base(x))),
+    vjp=(lambda g, ans, x, y: g * _pow_dx(x, y),
+         lambda g, ans, x, y: g * (ans * _log_base(x))))
+maximum_p = Primitive(
+    "maximum", np.maximum,
+    jvp=(lambda x_dot, ans, x, y: x_dot * _weights(x, y, x_dot),
+         lambda y_dot, ans, x, y: y_dot * _weights(y, x, y_dot)),
+    vjp=(lambda g, ans, x, y: g * _weights(x, y, g),
+         lambda g, ans, x, y: g * _weights(y, x, g)))
+minimum_p = Primitive(
+    "minimum", np.minimum,
+    jvp=(lambda x_dot, ans, x, y: x_dot * _weights(y, x, x_dot),
+         lambda y_dot, ans, x, y: y_dot * _weights(x, y, y_dot)),
+    vjp=(lambda g, ans, x, y: g * _weights(y, x, g),
+         lambda g, ans, x, y: g * _weights(x, y, g)))
+
+negative_p = Primitive("negative", np.negative, jvp=(lambda x_dot, ans, x: negative(x_dot),),
+                       vjp=(lambda g, ans, x: negative(g),), linear=True)
+exp_p = Primitive("exp", np.exp, jvp=(lambda x_dot, ans, x: x_dot * ans,),
+                  vjp=(lambda g, ans, x: g * ans,))
+log_p = Primitive("log", np.log, jvp=(lambda x_dot, ans, x: x_dot / x,),
+                  vjp=(lambda g, ans, x: g / x,))
+sin_p = Primitive("sin", np.sin, jvp=(lambda x_dot, ans, x: x_dot * cos(x),),
+                  vjp=(lambda g, ans, x: g * cos(x),))
+cos_p = Primitive("cos", np.cos, jvp=(lambda x_dot, ans, x: -(x_dot * sin(x)),),
+                  vjp=(lambda g, ans, x: -(g * sin(x)),))
+tan_p = Primitive("tan", np.tan, jvp=(lambda x_dot, ans, x: x_dot * (1 + ans * ans),),
+                  vjp=(lambda g, ans, x: g * (1 + ans * ans),))
+tanh_p = Primitive("tanh", np.tanh, jvp=(lambda x_dot, ans, x: x_dot * (1 - ans * ans),),
+                   vjp=(lambda g, ans, x: g * (1 - ans * ans),))
+sinh_p = Primitive("sinh", np.sinh, jvp=(lambda x_dot, ans, x: x_dot * cosh(x),),
+                   vjp=(lambda g, ans, x: g * cosh(x),))
+cosh_p = Primitive("cosh", np.cosh, jvp=(lambda x_dot, ans, x: x_dot * sinh(x),),
+                   vjp=(lambda g, ans, x: g * sinh(x),))
+sqrt_p = Primitive("sqrt", np.sqrt, jvp=(lambda x_dot, ans, x: x_dot / (2 * ans),),
+                   vjp=(lambda g, ans, x: g / (2 * ans),))
+square_p = Primitive("square", np.square, jvp=(lambda x_dot, ans, x: x_dot * (2 * x),),
+                     vjp=(lambda g, ans, x: g * (2 * x),))
+# abs'(0) = 1, as JAX.
+abs_p = Primitive("abs", np.abs, jvp=(lambda x_dot, ans, x: where(strip(x) >= 0, x_dot, negative(x_dot)),),
+                  vjp=(lambda g, ans, x: where(strip(x) >= 0, g, negative(g)),))
+where_p = Primitive(
+    "where", np.where,
+    jvp=(None, lambda x_dot, ans, c, x, y: where(c, x_dot, 0),
+         lambda y_dot, ans, c, x, y: where(c, 0, y_dot)),
+    vjp=(None, lambda g, ans, c, x, y: where(c, g, 0),
+         lambda g, ans, c, x, y: where(c, 0, g)), linear=True)
+
+
+def _astype_impl(x, *, dtype):
+    return np.asarray(x).astype(dtype, copy=False) if np.ndim(x) else np.result_type(dtype).type(x)
+
+
+astype_p = Primitive(
+    "astype", _astype_impl,
+    jvp=(lambda x_dot, ans, x, *, dtype: astype(x_dot, dtype),),
+    vjp=(lambda g, ans, x, *, dtype: g,),   # cast back by the central unbroadcast
+    linear=True)
+
+add = binary(add_p)
+subtract = binary(subtract_p)
+multiply = binary(multiply_p)
+divide = binary(divide_p)
+true_divide = divide
+power = binary(power_p)
+maximum = binary(maximum_p, "Differentiable ``numpy.maximum``; ties split the gradient 0.5/0.5.")
+minimum = binary(minimum_p, "Differentiable ``numpy.minimum``; ties split the gradient 0.5/0.5.")
+negative = unary(negative_p)
+exp = unary(exp_p)
+log = unary(log_p)
+sin = unary(sin_p)
+cos = unary(cos_p)
+tan = unary(tan_p)
+tanh = unary(tanh_p)
+sinh = unary(sinh_p)
+cosh = unary(cosh_p)
+sqrt = unary(sqrt_p, "Differentiable ``numpy.sqrt``; sqrt'(0) = inf.")
+square = unary(square_p)
+abs = absolute = unary(abs_p, "Differentiable ``numpy.abs``; abs'(0) = 1 (as JAX).")
+
+
+def where(condition, x=None, y=None):
+    """Differentiable ``numpy.where(condition, x, y)``; the condition is a constant."""
+    if x is None and y is None:
+        return np.where(strip(condition))
+    condition = strip(condition)
+    if isinstance(x, Tracer) or isinstance(y, Tracer):
+        return bind(where_p, (condition, x, y))
+    return np.where(condition, x, y)
+
+
+def astype(x, dtype):
+    """``x.astype(dtype)``, differentiable between float dtypes."""
+    dtype = np.dtype(dtype)
+    if not isinstance(x, Tracer):
+        return np.asarray(x).astype(dtype)
+    if dtype.kind != "f":
+        return np.asarray(strip(x)).astype(dtype)
+    if np.result_type(strip(x)) == dtype:
+        return x
+    return bind(astype_p, (x,), dict(dtype=dtype))
+
+
+sign = nondiff(np.sign)
+sign.__doc__ = "``numpy.sign``; its derivative is 0 everywhere (as JAX)."
+greater = nondiff(np.greater)
+greater_equal = nondiff(np.greater_equal)
+less = nondiff(np.less)
+less_equal = nondiff(np.less_equal)
+equal = nondiff(np.equal)
+not_equal = nondiff(np.not_equal)
+isfinite = nondiff(np.isfinite)
+isnan = nondiff(np.isnan)
+isinf = nondiff(np.isinf)
+floor = nondiff(np.floor)
+ceil = nondiff(np.ceil)
+round = nondiff(np.round, "round")

@@ -1,0 +1,95 @@
+"""Operators, methods and NumPy protocols of traced values (Dual, Var)."""
+import numpy as np
+
+from ..core import Tracer, strip
+from . import _elementwise as el
+from . import _linalg as la
+from . import _reductions as red
+from . import _shape as sh
+
+
+def _swap(f):
+    return lambda self, other: f(other, self)
+
+
+def _compare(np_fn):
+    return lambda self, other: np_fn(strip(self), strip(other))
+
+
+T = Tracer
+T.__add__, T.__radd__ = el.add, _swap(el.add)
+T.__sub__, T.__rsub__ = el.subtract, _swap(el.subtract)
+T.__mul__, T.__rmul__ = el.multiply, _swap(el.multiply)
+T.__truediv__, T.__rtruediv__ = el.divide, _swap(el.divide)
+T.__pow__ = lambda self, other, mod=None: el.power(self, other)
+T.__rpow__ = _swap(el.power)
+T.__matmul__, T.__rmatmul__ = la.matmul, _swap(la.matmul)
+T.__neg__ = el.negative
+T.__pos__ = lambda self: self
+T.__abs__ = el.abs
+T.__getitem__ = sh.getitem
+for _name, _fn in [("__lt__", np.less), ("__le__", np.less_equal), ("__gt__", np.greater),
+                   ("__ge__", np.greater_equal), ("__eq__", np.equal), ("__ne__", np.not_equal)]:
+    setattr(T, _name, _compare(_fn))
+T.__hash__ = object.__hash__
+
+T.sum = lambda self, axis=None, keepdims=False: red.sum(self, axis, keepdims)
+T.mean = lambda self, axis=None, keepdims=False: red.mean(self, axis, keepdims)
+T.prod = lambda self, axis=None, keepdims=False: red.prod(self, axis, keepdims)
+T.max = lambda self, axis=None, keepdims=False: red.max(self, axis, keepdims)
+T.min = lambda self, axis=None, keepdims=False: red.min(self, axis, keepdims)
+T.dot = la.dot
+T.astype = el.astype
+T.ravel = sh.ravel
+T.squeeze = lambda self, axis=None: sh.squeeze(self, axis)
+T.swapaxes = sh.swapaxes
+
+
+def _reshape_method(self, *shape, order="C"):
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        shape = shape[0]
+    return sh.reshape(self, shape, order)
+
+
+def _transpose_method(self, *axes):
+    if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+        axes = axes[0]
+    return sh.transpose(self, axes or None)
+
+
+T.reshape = _reshape_method
+T.transpose = _transpose_method
+T.T = property(lambda self: sh.transpose(self))
+T.mT = property(lambda self: sh.swapaxes(self, -1, -2))
+
+# NumPy functions and ufuncs applied to traced values run the dualrev.numpy
+# function of the same name, so np.sin(x) differentiates like dnp.sin(x).
+_UFUNC_ALIASES = {"absolute": "abs", "true_divide": "divide"}
+
+
+def _dnp():
+    from .. import numpy as dnp
+    return dnp
+
+
+def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+    name = _UFUNC_ALIASES.get(ufunc.__name__, ufunc.__name__)
+    fn = getattr(_dnp(), name, None)
+    if method != "__call__" or kwargs or fn is None:
+        raise TypeError(
+            f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} "
+            f"{'with ' + ', '.join(kwargs) + ' ' if kwargs else ''}is not differentiable "
+            f"in dualrev; use the dualrev.numpy functions on traced values")
+    return fn(*inputs)
+
+
+def __array_function__(self, func, types, args, kwargs):
+    fn = getattr(_dnp(), func.__name__, None)
+    if fn is None or fn is func:
+        raise TypeError(f"numpy.{func.__name__} is not differentiable in dualrev; use the "
+                        f"dualrev.numpy functions on traced values")
+    return fn(*args, **kwargs)
+
+
+T.__array_ufunc__ = __array_ufunc__
+T.__array_function__ = __array_function__

@@ -1,0 +1,181 @@
+"""Reductions (sum, prod, max, min, mean) and the central unbroadcast."""
+import builtins
+
+import numpy as np
+
+from ..core import Primitive, Tracer, bind, strip
+from ._elementwise import astype, divide, multiply, where
+from ._shape import _reshape, broadcast_to, moveaxis, transpose
+
+
+def _kept_shape(in_shape, axis):
+    """The shape of a reduction over ``axis`` with keepdims=True."""
+    if axis is None:
+        return (1,) * len(in_shape)
+    return tuple(1 if i in axis else n for i, n in enumerate(in_shape))
+
+
+def _expand_back(g, in_shape, axis, keepdims):
+    """Broadcast a reduced cotangent back over the reduced axes."""
+    if not keepdims:
+        g = _reshape(g, _kept_shape(in_shape, axis))
+    return broadcast_to(g, in_shape)
+
+
+sum_p = Primitive(
+    "sum", lambda x, *, axis, keepdims, in_shape: np.sum(x, axis=axis, keepdims=keepdims),
+    jvp=(lambda x_dot, ans, x, *, axis, keepdims, in_shape: _sum(x_dot, axis, keepdims),),
+    vjp=(lambda g, ans, x, *, axis, keepdims, in_shape: _expand_back(g, in_shape, axis, keepdims),),
+    linear=True)
+
+
+def _extreme_weights(x, ans, axis, keepdims, like):
+    """Where x attains the max/min, 1/count (ties split evenly), else 0."""
+    xs, a = strip(x), strip(ans)
+    if not keepdims:
+        a = np.reshape(a, _kept_shape(np.shape(xs), axis))
+    mask = (xs == a)
+    w = mask / np.sum(mask, axis=axis, keepdims=True)
+    return w.astype(np.result_type(strip(like)), copy=False)
+
+
+def _extreme_vjp(g, ans, x, *, axis, keepdims):
+    return multiply(_expand_back(g, np.shape(x), axis, keepdims),
+                    _extreme_weights(x, ans, axis, keepdims, g))
+
+
+def _extreme_jvp(x_dot, ans, x, *, axis, keepdims):
+    return _sum(multiply(x_dot, _extreme_weights(x, ans, axis, keepdims, x_dot)), axis, keepdims)
+
+
+max_p = Primitive(
+    "max", lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+    jvp=(_extreme_jvp,), vjp=(_extreme_vjp,))
+min_p = Primitive(
+    "min", lambda x, *, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
+    jvp=(_extreme_jvp,), vjp=(_extreme_vjp,))
+
+
+def _prod_others(x, axis):
+    """For each element, the product of the others along ``axis``."""
+    xs = strip(x)
+    if np.all(xs != 0):
+        return divide(_prod(x, axis, True), x)
+    # With zeros ans / x fails: multiply the n - 1 others explicitly, in an
+    # n x n block per reduced row with ones on the diagonal.
+    n = np.shape(xs)[axis]
+    moved = moveaxis(x, axis, -1)                                  # (..., n)
+    lead = np.shape(xs)[:axis] + np.shape(xs)[axis + 1:]
+    rows = broadcast_to(_reshape(moved, lead + (1, n)), lead + (n, n))
+    others = _prod(where(np.eye(n, dtype=bool), 1.0, rows), len(lead) + 1, False)
+    return moveaxis(others, -1, axis)
+
+
+def _prod_jvp(x_dot, ans, x, *, axis, keepdims):
+    return _sum(multiply(x_dot, _prod_others(x, axis)), (axis,), keepdims)
+
+
+def _prod_vjp(g, ans, x, *, axis, keepdims):
+    return multiply(_expand_back(g, np.shape(x), (axis,), keepdims), _prod_others(x, axis))
+
+
+prod_p = Primitive(
+    "prod", lambda x, *, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
+    jvp=(_prod_jvp,), vjp=(_prod_vjp,))
+
+
+def _norm_axis(axis, ndim, name):
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < builtins.max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise np.exceptions.AxisError(f"{name}: axis {a} is out of bounds for array of dimension {ndim}")
+        out.append(a % builtins.max(ndim, 1))
+    if ndim == 0:
+        return None
+    return tuple(sorted(set(out)))
+
+
+def _sum(x, axis, keepdims):
+    return bind(sum_p, (x,), dict(axis=axis, keepdims=keepdims, in_shape=np.shape(strip(x))))
+
+
+def _prod(x, axis, keepdims):
+    """Product over the single axis ``axis``."""
+    return bind(prod_p, (x,), dict(axis=axis, keepdims=keepdims))
+
+
+def sum(a, axis=None, keepdims=False):
+    """Differentiable ``numpy.sum``."""
+    if not isinstance(a, Tracer):
+        return np.sum(a, axis=axis, keepdims=keepdims)
+    return _sum(a, _norm_axis(axis, np.ndim(a.primal), "sum"), keepdims)
+
+
+def mean(a, axis=None, keepdims=False):
+    """Differentiable ``numpy.mean``."""
+    if not isinstance(a, Tracer):
+        return np.mean(a, axis=axis, keepdims=keepdims)
+    shape = np.shape(a.primal)
+    ax = _norm_axis(axis, len(shape), "mean")
+    n = int(np.prod(shape if ax is None else [shape[i] for i in ax]))
+    return divide(_sum(a, ax, keepdims), n)
+
+
+def prod(a, axis=None, keepdims=False):
+    """Differentiable ``numpy.prod``; correct with zeros in the input."""
+    if not isinstance(a, Tracer):
+        return np.prod(a, axis=axis, keepdims=keepdims)
+    shape = np.shape(a.primal)
+    ax = _norm_axis(axis, len(shape), "prod")
+    ax = tuple(range(len(shape))) if ax is None else ax
+    if not ax:
+        return a
+    if len(ax) == 1:
+        return _prod(a, ax[0], keepdims)
+    keep = tuple(i for i in range(len(shape)) if i not in ax)
+    n = int(np.prod([shape[i] for i in ax]))
+    merged = _reshape(transpose(a, keep + ax), tuple(shape[i] for i in keep) + (n,))
+    out = _prod(merged, len(keep), False)
+    return _reshape(out, _kept_shape(shape, ax)) if keepdims else out
+
+
+def _extreme(prim, name):
+    np_fn = getattr(np, name)
+
+    def fn(a, axis=None, keepdims=False):
+        if not isinstance(a, Tracer):
+            return np_fn(a, axis=axis, keepdims=keepdims)
+        return bind(prim, (a,), dict(axis=_norm_axis(axis, np.ndim(a.primal), name),
+                                     keepdims=keepdims))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Differentiable ``numpy.{name}``; ties share the gradient evenly (as JAX)."
+    return fn
+
+
+max = amax = _extreme(max_p, "max")
+min = amin = _extreme(min_p, "min")
+
+
+def _unbroadcast(c, shape, dtype):
+    """Bring a cotangent back to an argument's shape and dtype (sum over broadcast axes)."""
+    cs = np.shape(c)
+    if cs != shape:
+        lead = len(cs) - len(shape)
+        if lead < 0:
+            c = broadcast_to(c, shape)
+        else:
+            axes = tuple(range(lead)) + tuple(
+                lead + i for i, n in enumerate(shape) if n == 1 and cs[lead + i] != 1)
+            if axes:
+                c = _sum(c, axes, False)
+            c = _reshape(c, shape)
+    d = getattr(c, "dtype", None)
+    if d != dtype:
+        c = astype(c, dtype)
+    return c
+
+

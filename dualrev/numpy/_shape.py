@@ -1,0 +1,205 @@
+"""Shape primitives: reshape, transpose, broadcast_to, indexing, concatenate."""
+import numpy as np
+
+from ..core import Primitive, Tracer, bind, strip
+
+reshape_p = Primitive(
+    "reshape", lambda x, *, shape, in_shape: np.reshape(x, shape),
+    jvp=(lambda x_dot, ans, x, *, shape, in_shape: _reshape(x_dot, shape),),
+    vjp=(lambda g, ans, x, *, shape, in_shape: _reshape(g, in_shape),),
+    linear=True)
+
+transpose_p = Primitive(
+    "transpose", lambda x, *, axes: np.transpose(x, axes),
+    jvp=(lambda x_dot, ans, x, *, axes: transpose(x_dot, axes),),
+    vjp=(lambda g, ans, x, *, axes: transpose(g, tuple(np.argsort(axes))),),
+    linear=True)
+
+broadcast_to_p = Primitive(
+    "broadcast_to", lambda x, *, shape: np.broadcast_to(x, shape),
+    jvp=(lambda x_dot, ans, x, *, shape: broadcast_to(x_dot, shape),),
+    vjp=(lambda g, ans, x, *, shape: g,),   # summed back by the central unbroadcast
+    linear=True)
+
+getitem_p = Primitive(
+    "getitem", lambda x, *, idx, in_shape: x[idx],
+    jvp=(lambda x_dot, ans, x, *, idx, in_shape: bind(getitem_p, (x_dot,), dict(idx=idx, in_shape=in_shape)),),
+    vjp=(lambda g, ans, x, *, idx, in_shape: bind(scatter_add_p, (g,), dict(idx=idx, shape=in_shape)),),
+    linear=True)
+
+
+def _scatter_add(g, *, idx, shape):
+    out = np.zeros(shape, dtype=np.result_type(g))
+    if _is_basic(idx):
+        out[idx] = g
+    else:
+        np.add.at(out, idx, g)
+    return out
+
+
+scatter_add_p = Primitive(
+    "scatter_add", _scatter_add,
+    jvp=(lambda g_dot, ans, g, *, idx, shape: bind(scatter_add_p, (g_dot,), dict(idx=idx, shape=shape)),),
+    vjp=(lambda ct, ans, g, *, idx, shape: bind(getitem_p, (ct,), dict(idx=idx, in_shape=shape)),),
+    linear=True)
+
+
+def _concat_slice(i, sizes, axis):
+    start = sum(sizes[:i])
+    return (slice(None),) * axis + (slice(start, start + sizes[i]),)
+
+
+concatenate_p = Primitive(
+    "concatenate", lambda *xs, axis, sizes: np.concatenate(xs, axis=axis),
+    jvp=lambda i: (lambda x_dot, ans, *xs, axis, sizes: bind(
+        scatter_add_p, (x_dot,), dict(idx=_concat_slice(i, sizes, axis), shape=np.shape(ans)))),
+    vjp=lambda i: (lambda g, ans, *xs, axis, sizes: bind(
+        getitem_p, (g,), dict(idx=_concat_slice(i, sizes, axis), in_shape=np.shape(g)))),
+    linear=True)
+
+
+def _is_basic(idx):
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))
+               and not isinstance(i, bool) for i in items)
+
+
+def _reshape(x, shape):
+    in_shape = np.shape(x)
+    if in_shape == shape:
+        return x
+    return bind(reshape_p, (x,), dict(shape=shape, in_shape=in_shape))
+
+
+def reshape(a, newshape=None, order="C", *, shape=None):
+    """Differentiable ``numpy.reshape`` (C order)."""
+    if shape is None:
+        shape = newshape
+    if shape is None:
+        raise TypeError("reshape: missing the new shape")
+    if order != "C":
+        raise NotImplementedError("reshape: only order='C' is supported")
+    if not isinstance(a, Tracer):
+        return np.reshape(a, shape)
+    shape = _resolve_shape(np.shape(a), shape)
+    return _reshape(a, shape)
+
+
+def _resolve_shape(in_shape, shape):
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    shape = tuple(int(s) for s in shape)
+    size = int(np.prod(in_shape))
+    if shape.count(-1) == 1:
+        known = int(np.prod([s for s in shape if s != -1]))
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    if int(np.prod(shape)) != size:
+        raise ValueError(f"reshape: cannot reshape array of shape {in_shape} into shape {shape}")
+    return shape
+
+
+def ravel(a):
+    """Differentiable ``numpy.ravel``."""
+    return reshape(a, (-1,))
+
+
+def transpose(a, axes=None):
+    """Differentiable ``numpy.transpose``."""
+    if not isinstance(a, Tracer):
+        return np.transpose(a, axes)
+    nd = np.ndim(a.primal)
+    axes = tuple(range(nd))[::-1] if axes is None else tuple(int(ax) % nd for ax in axes)
+    if axes == tuple(range(nd)):
+        return a
+    return bind(transpose_p, (a,), dict(axes=axes))
+
+
+def swapaxes(a, axis1, axis2):
+    """Differentiable ``numpy.swapaxes``."""
+    if not isinstance(a, Tracer):
+        return np.swapaxes(a, axis1, axis2)
+    axes = list(range(np.ndim(a.primal)))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(a, axes)
+
+
+def moveaxis(a, source, destination):
+    """Differentiable ``numpy.moveaxis``."""
+    if not isinstance(a, Tracer):
+        return np.moveaxis(a, source, destination)
+    order = np.moveaxis(np.arange(np.ndim(a.primal)), source, destination)
+    return transpose(a, tuple(int(i) for i in order))
+
+
+def broadcast_to(array, shape):
+    """Differentiable ``numpy.broadcast_to``."""
+    if not isinstance(array, Tracer):
+        return np.broadcast_to(array, shape)
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    if np.shape(array.primal) == shape:
+        return array
+    np.broadcast_shapes(np.shape(array.primal), shape)   # raises NumPy's error if incompatible
+    return bind(broadcast_to_p, (array,), dict(shape=shape))
+
+
+def expand_dims(a, axis):
+    """Differentiable ``numpy.expand_dims``."""
+    if not isinstance(a, Tracer):
+        return np.expand_dims(a, axis)
+    return _reshape(a, np.expand_dims(np.empty(np.shape(a.primal), dtype=bool), axis).shape)
+
+
+def squeeze(a, axis=None):
+    """Differentiable ``numpy.squeeze``."""
+    if not isinstance(a, Tracer):
+        return np.squeeze(a, axis)
+    return _reshape(a, np.squeeze(np.empty(np.shape(a.primal), dtype=bool), axis).shape)
+
+
+def getitem(x, idx):
+    """``x[idx]``: basic slicing and integer-array indexing."""
+    idx = _static_index(idx)
+    if not isinstance(x, Tracer):
+        return x[idx]
+    return bind(getitem_p, (x,), dict(idx=idx, in_shape=np.shape(x.primal)))
+
+
+def _static_index(idx):
+    if isinstance(idx, tuple):
+        return tuple(_static_index_item(i) for i in idx)
+    return _static_index_item(idx)
+
+
+def _static_index_item(i):
+    i = strip(i)
+    if isinstance(i, (list, np.ndarray)):
+        i = np.asarray(i)
+        if i.dtype.kind == "f":
+            raise IndexError("only integers, slices, None, Ellipsis and integer or "
+                             "boolean arrays are valid indices")
+    return i
+
+
+def concatenate(arrays, axis=0):
+    """Differentiable ``numpy.concatenate``."""
+    arrays = tuple(arrays)
+    if not any(isinstance(a, Tracer) for a in arrays):
+        return np.concatenate(arrays, axis=axis)
+    if axis is None:
+        return concatenate([ravel(a) for a in arrays], axis=0)
+    nd = np.ndim(strip(arrays[0]))
+    axis = int(axis) % nd
+    sizes = tuple(np.shape(strip(a))[axis] for a in arrays)
+    return bind(concatenate_p, arrays, dict(axis=axis, sizes=sizes))
+
+
+def stack(arrays, axis=0):
+    """Differentiable ``numpy.stack``."""
+    arrays = tuple(arrays)
+    if not any(isinstance(a, Tracer) for a in arrays):
+        return np.stack(arrays, axis=axis)
+    shapes = {np.shape(strip(a)) for a in arrays}
+    if len(shapes) != 1:
+        raise ValueError("stack: all input arrays must have the same shape")
+    axis = int(axis) % (np.ndim(strip(arrays[0])) + 1)
+    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
