@@ -133,7 +133,7 @@ def _record(fun, primals, where, has_aux=False, tape_cls=Tape):
     try:
         out, aux = _split_aux(fun(*args), has_aux, where)
     finally:
-        tape.alive = False
+        tape.close()
     out_leaves, out_tree = tree_flatten(out)
     out_ids = [x.idx if isinstance(x, Var) and x._trace is tape else -1 for x in out_leaves]
     out_leaves = [_unwrap_out(tape, x) for x in out_leaves]
@@ -239,7 +239,7 @@ def jvp(fun, primals, tangents, has_aux=False):
     try:
         out, aux = _split_aux(fun(*tree_unflatten(p_tree, duals)), has_aux, "jvp")
     finally:
-        trace.alive = False
+        trace.close()
     o_leaves, o_tree = tree_flatten(out)
     outs, touts = [], []
     for x in o_leaves:
@@ -432,7 +432,9 @@ class TapeListing:
             if e is None:
                 lines.append(f"  %{i:<3} = input{'':<13} {aval}")
             else:
-                prim, ids, _, _, params, _ = e
+                prim, ids, args, _, params, _ = e
+                if isinstance(ids, int):
+                    ids = (ids,) + (-1,) * (len(args) - 1)
                 ins = ", ".join(f"%{k}" if k >= 0 else "const" for k in ids)
                 p = "".join(f", {k}={v}" for k, v in params.items() if k != "in_shape")
                 lines.append(f"  %{i:<3} = {prim.name:<18} {aval:<14} ({ins}{p})")

@@ -14,6 +14,7 @@ import numpy as np
 
 _levels = itertools.count(1)
 _NOPARAMS = {}
+_open_traces = [0]   # traces opened and not yet closed (manual dual tags never close)
 
 
 class EscapedTracerError(RuntimeError):
@@ -21,14 +22,26 @@ class EscapedTracerError(RuntimeError):
 
 
 class Trace:
-    """One tag: a forward (dual) or reverse (tape) transformation in progress."""
+    """One tag: a forward (dual) or reverse (tape) transformation in progress.
 
-    __slots__ = ("level", "alive", "name", "__weakref__")
+    ``nested`` says whether another trace was open when this one began; if
+    not, no value of an outer trace can reach this one alive, and the primal
+    computation calls the implementation directly instead of dispatching.
+    """
+
+    __slots__ = ("level", "alive", "name", "nested", "__weakref__")
 
     def __init__(self, name):
         self.level = next(_levels)
         self.alive = True
         self.name = name
+        self.nested = _open_traces[0] > 0
+        _open_traces[0] += 1
+
+    def close(self):
+        if self.alive:
+            self.alive = False
+            _open_traces[0] -= 1
 
     def escaped(self, prim):
         return EscapedTracerError(
@@ -141,6 +154,9 @@ def _reads(fn, names):
 class Primitive:
     """One operation: its implementation, JVP rules and VJP rules.
 
+    ``elementwise`` declares that a one-argument call keeps its argument's
+    shape and dtype.  Primitives are listed in ``registry`` unless
+    ``register=False``.
     ``jvp`` and ``vjp`` are tuples with one rule per positional argument
     (``None`` for an argument that is never differentiated), or a single
     callable ``rule(argnum)`` returning that rule, for variadic primitives.
@@ -156,49 +172,66 @@ class Primitive:
         ...     vjp=(lambda g, ans, x: g * cos(x),))
     """
 
-    def __init__(self, name, impl, jvp, vjp, *, linear=False):
+    def __init__(self, name, impl, jvp, vjp, *, linear=False, elementwise=False,
+                 register=True):
         self.name = name
         self.impl = impl
         self.linear = linear
+        self.elementwise = elementwise
         self._jvp = jvp
         self._vjp = vjp
+        self.jvp_rules = jvp if isinstance(jvp, tuple) else None   # fixed arity
+        self.vjp_rules = vjp if isinstance(vjp, tuple) else None
+        self._rules = {}
         self._saves = {}
-        registry[name] = self
+        if register:
+            registry[name] = self
 
     def __repr__(self):
         return f"<primitive {self.name}>"
 
-    def jvp_rule(self, i):
+    def jvps(self, nargs):
+        """The JVP rules for a call with nargs positional arguments."""
         r = self._jvp
-        return r[i] if isinstance(r, tuple) else r(i)
+        return r if isinstance(r, tuple) else self._expand("jvp", r, nargs)
 
-    def vjp_rule(self, i):
+    def vjps(self, nargs):
+        """The VJP rules for a call with nargs positional arguments."""
         r = self._vjp
-        return r[i] if isinstance(r, tuple) else r(i)
+        return r if isinstance(r, tuple) else self._expand("vjp", r, nargs)
 
-    def saves(self, nargs, traced):
-        """(keep_ans, keep_args mask) for the VJP rules of the traced args."""
-        key = (nargs, traced)
+    def _expand(self, kind, factory, nargs):
+        rules = self._rules.get((kind, nargs))
+        if rules is None:
+            rules = self._rules[kind, nargs] = tuple(factory(i) for i in range(nargs))
+        return rules
+
+    def saves(self, mask, nargs):
+        """What the tape keeps when the args in bit-mask ``mask`` are traced.
+
+        Returns ``(keep_ans, keep_args)`` with keep_args True (all), None
+        (none) or a tuple of booleans, from what those VJP rules read.
+        """
+        key = mask if isinstance(self._vjp, tuple) else (mask, nargs)
         s = self._saves.get(key)
         if s is None:
             keep_ans, keep = False, [False] * nargs
-            names = ["ans"] + [f"a{i}" for i in range(nargs)]
-            for i in traced:
-                rule = self.vjp_rule(i)
-                code = getattr(rule, "__code__", None)
-                if code is None or code.co_flags & 0x04:  # *args: keep all
-                    reads = None
-                else:
-                    params = code.co_varnames[1:code.co_argcount]
-                    reads = _reads(rule, params)
-                    if reads is not None:
-                        reads = (reads + [False] * (nargs + 1))[:nargs + 1]
+            rules = self.vjps(nargs)
+            for i in range(nargs):
+                if not mask >> i & 1:
+                    continue
+                code = getattr(rules[i], "__code__", None)
+                reads = None
+                if code is not None and not code.co_flags & 0x04:   # no *args
+                    reads = _reads(rules[i], code.co_varnames[1:code.co_argcount])
                 if reads is None:
                     keep_ans, keep = True, [True] * nargs
                     break
+                reads = (reads + [False] * (nargs + 1))[:nargs + 1]
                 keep_ans |= reads[0]
                 keep = [k or r for k, r in zip(keep, reads[1:])]
-            s = self._saves[key] = (keep_ans, tuple(keep))
+            keep_args = True if all(keep) else None if not any(keep) else tuple(keep)
+            s = self._saves[key] = (keep_ans, keep_args)
         return s
 
 

@@ -16,29 +16,73 @@ class DualTrace(Trace):
     def process(self, prim, args, params):
         if not self.alive:
             raise self.escaped(prim)
-        primals = []
-        tangents = []
-        for a in args:
-            if type(a) is Dual and a._trace is self:
-                primals.append(a.primal)
-                tangents.append(a.tangent)
+        if len(args) == 1:               # the one argument is a Dual of this trace
+            a = args[0]
+            x = a.primal
+            rule = (prim.jvp_rules or prim.jvps(1))[0]
+            if params:
+                ans = bind(prim, (x,), params) if self.nested else prim.impl(x, **params)
+                t = rule(a.tangent, ans, x, **params)
+            else:                        # (a call without ** is measurably faster)
+                ans = bind(prim, (x,)) if self.nested else prim.impl(x)
+                t = rule(a.tangent, ans, x)
+            return Dual(self, ans, t if prim.elementwise else _fit(t, ans))
+        if len(args) == 2:
+            a, b = args
+            ta = type(a) is Dual and a._trace is self
+            tb = type(b) is Dual and b._trace is self
+            x = a.primal if ta else a
+            y = b.primal if tb else b
+            rules = prim.jvp_rules or prim.jvps(2)
+            if params:
+                ans = bind(prim, (x, y), params) if self.nested else prim.impl(x, y, **params)
+                t = _sum_tangents(rules, ta, tb, a, b, ans, x, y, params)
             else:
-                primals.append(a)
-                tangents.append(None)
-        ans = bind(prim, primals, params)
+                ans = bind(prim, (x, y)) if self.nested else prim.impl(x, y)
+                if ta:
+                    t = rules[0](a.tangent, ans, x, y)
+                    if tb:
+                        t = _add(t, rules[1](b.tangent, ans, x, y))
+                else:
+                    t = rules[1](b.tangent, ans, x, y)
+            # Against a Python scalar, the tangent already has the output's shape.
+            if (ta and tb) or type(y if ta else x) not in _PY_SCALARS:
+                t = _fit(t, ans)
+            return Dual(self, ans, t)
+        primals = list(args)
+        tangents = [None] * len(args)
+        for i, a in enumerate(args):
+            if type(a) is Dual and a._trace is self:
+                primals[i] = a.primal
+                tangents[i] = a.tangent
+        ans = bind(prim, primals, params) if self.nested else prim.impl(*primals, **params)
+        rules = prim.jvp_rules or prim.jvps(len(args))
         t = None
         for i, td in enumerate(tangents):
             if td is not None:
-                ti = prim.jvp_rule(i)(td, ans, *primals, **params)
+                ti = rules[i](td, ans, *primals, **params)
                 t = ti if t is None else _add(t, ti)
-        if t is None:
-            return ans
-        if np.shape(t) != np.shape(ans):
-            t = _broadcast_to(t, np.shape(ans))
-        return Dual(self, ans, t)
+        return Dual(self, ans, _fit(t, ans))
 
-    def lift(self, x, t):
-        return Dual(self, x, t)
+
+_PY_SCALARS = (float, int)
+
+
+def _sum_tangents(rules, ta, tb, a, b, ans, x, y, params):
+    t = rules[0](a.tangent, ans, x, y, **params) if ta else None
+    if tb:
+        tb_out = rules[1](b.tangent, ans, x, y, **params)
+        t = tb_out if t is None else _add(t, tb_out)
+    return t
+
+
+def _fit(t, ans):
+    """A tangent broadcast to its output's shape (a rule may return a smaller one)."""
+    try:
+        mismatch = t.shape != ans.shape
+    except AttributeError:
+        mismatch = np.shape(t) != np.shape(ans)
+    return _broadcast_to(t, np.shape(ans)) if mismatch else t
 
 
 class Dual(Tracer):

@@ -1,5 +1,5 @@
 """Fast dispatch: a dualrev.numpy call on untraced values goes straight to NumPy."""
-from ..core import Tracer, bind, strip, _NOPARAMS  # noqa: F401
+from ..core import Tracer, strip, _NOPARAMS
 
 
 def unary(prim, doc=None):
@@ -16,8 +16,12 @@ def binary(prim, doc=None):
     impl = prim.impl
 
     def fn(x, y):
-        if isinstance(x, Tracer) or isinstance(y, Tracer):
-            return bind(prim, (x, y))
+        if isinstance(x, Tracer):
+            if isinstance(y, Tracer) and y._trace.level > x._trace.level:
+                return y._trace.process(prim, (x, y), _NOPARAMS)
+            return x._trace.process(prim, (x, y), _NOPARAMS)
+        if isinstance(y, Tracer):
+            return y._trace.process(prim, (x, y), _NOPARAMS)
         return impl(x, y)
     return _named(fn, prim.name, doc)
 

@@ -23,6 +23,11 @@ def _log_base(x):
     return log(where(xs == 0, 1.0, x))
 
 
+def _unary_p(name, impl, jvp, vjp, **kw):
+    """A one-argument elementwise primitive: output shape and dtype are the input's."""
+    return Primitive(name, impl, jvp=(jvp,), vjp=(vjp,), elementwise=True, **kw)
+
+
 add_p = Primitive(
     "add", np.add,
     jvp=(lambda x_dot, ans, x, y: x_dot, lambda y_dot, ans, x, y: y_dot),
@@ -58,31 +63,43 @@ minimum_p = Primitive(
     vjp=(lambda g, ans, x, y: g * _weights(y, x, g),
          lambda g, ans, x, y: g * _weights(x, y, g)))
 
-negative_p = Primitive("negative", np.negative, jvp=(lambda x_dot, ans, x: negative(x_dot),),
-                       vjp=(lambda g, ans, x: negative(g),), linear=True)
-exp_p = Primitive("exp", np.exp, jvp=(lambda x_dot, ans, x: x_dot * ans,),
-                  vjp=(lambda g, ans, x: g * ans,))
-log_p = Primitive("log", np.log, jvp=(lambda x_dot, ans, x: x_dot / x,),
-                  vjp=(lambda g, ans, x: g / x,))
-sin_p = Primitive("sin", np.sin, jvp=(lambda x_dot, ans, x: x_dot * cos(x),),
-                  vjp=(lambda g, ans, x: g * cos(x),))
-cos_p = Primitive("cos", np.cos, jvp=(lambda x_dot, ans, x: -(x_dot * sin(x)),),
-                  vjp=(lambda g, ans, x: -(g * sin(x)),))
-tan_p = Primitive("tan", np.tan, jvp=(lambda x_dot, ans, x: x_dot * (1 + ans * ans),),
-                  vjp=(lambda g, ans, x: g * (1 + ans * ans),))
-tanh_p = Primitive("tanh", np.tanh, jvp=(lambda x_dot, ans, x: x_dot * (1 - ans * ans),),
-                   vjp=(lambda g, ans, x: g * (1 - ans * ans),))
-sinh_p = Primitive("sinh", np.sinh, jvp=(lambda x_dot, ans, x: x_dot * cosh(x),),
-                   vjp=(lambda g, ans, x: g * cosh(x),))
-cosh_p = Primitive("cosh", np.cosh, jvp=(lambda x_dot, ans, x: x_dot * sinh(x),),
-                   vjp=(lambda g, ans, x: g * sinh(x),))
-sqrt_p = Primitive("sqrt", np.sqrt, jvp=(lambda x_dot, ans, x: x_dot / (2 * ans),),
-                   vjp=(lambda g, ans, x: g / (2 * ans),))
-square_p = Primitive("square", np.square, jvp=(lambda x_dot, ans, x: x_dot * (2 * x),),
-                     vjp=(lambda g, ans, x: g * (2 * x),))
+negative_p = _unary_p("negative", np.negative,
+    jvp=lambda x_dot, ans, x: negative(x_dot),
+    vjp=lambda g, ans, x: negative(g), linear=True)
+exp_p = _unary_p("exp", np.exp,
+    jvp=lambda x_dot, ans, x: x_dot * ans,
+    vjp=lambda g, ans, x: g * ans)
+log_p = _unary_p("log", np.log,
+    jvp=lambda x_dot, ans, x: x_dot / x,
+    vjp=lambda g, ans, x: g / x)
+sin_p = _unary_p("sin", np.sin,
+    jvp=lambda x_dot, ans, x: x_dot * cos(x),
+    vjp=lambda g, ans, x: g * cos(x))
+cos_p = _unary_p("cos", np.cos,
+    jvp=lambda x_dot, ans, x: -(x_dot * sin(x)),
+    vjp=lambda g, ans, x: -(g * sin(x)))
+tan_p = _unary_p("tan", np.tan,
+    jvp=lambda x_dot, ans, x: x_dot * (1 + ans * ans),
+    vjp=lambda g, ans, x: g * (1 + ans * ans))
+tanh_p = _unary_p("tanh", np.tanh,
+    jvp=lambda x_dot, ans, x: x_dot * (1 - ans * ans),
+    vjp=lambda g, ans, x: g * (1 - ans * ans))
+sinh_p = _unary_p("sinh", np.sinh,
+    jvp=lambda x_dot, ans, x: x_dot * cosh(x),
+    vjp=lambda g, ans, x: g * cosh(x))
+cosh_p = _unary_p("cosh", np.cosh,
+    jvp=lambda x_dot, ans, x: x_dot * sinh(x),
+    vjp=lambda g, ans, x: g * sinh(x))
+sqrt_p = _unary_p("sqrt", np.sqrt,
+    jvp=lambda x_dot, ans, x: x_dot / (2 * ans),
+    vjp=lambda g, ans, x: g / (2 * ans))
+square_p = _unary_p("square", np.square,
+    jvp=lambda x_dot, ans, x: x_dot * (2 * x),
+    vjp=lambda g, ans, x: g * (2 * x))
 # abs'(0) = 1, as JAX.
-abs_p = Primitive("abs", np.abs, jvp=(lambda x_dot, ans, x: where(strip(x) >= 0, x_dot, negative(x_dot)),),
-                  vjp=(lambda g, ans, x: where(strip(x) >= 0, g, negative(g)),))
+abs_p = _unary_p("abs", np.abs,
+    jvp=lambda x_dot, ans, x: where(strip(x) >= 0, x_dot, negative(x_dot)),
+    vjp=lambda g, ans, x: where(strip(x) >= 0, g, negative(g)))
 where_p = Primitive(
     "where", np.where,
     jvp=(None, lambda x_dot, ans, c, x, y: where(c, x_dot, 0),
