@@ -38,6 +38,8 @@ def _as_float_leaf(x, where, what):
 
 
 def _argnums_tuple(argnums, nargs, where):
+    if argnums.__class__ is int and 0 <= argnums < nargs:
+        return True, (argnums,)
     single = isinstance(argnums, (int, np.integer))
     nums = (int(argnums),) if single else tuple(argnums)
     if not nums:
@@ -86,9 +88,10 @@ class _VJP:
         self.out_ids = out_ids
 
     def __call__(self, ct):
-        return self._pull(ct, consume=False)
+        return self.pull_seeds(self._seeds(ct), consume=False)
 
-    def _pull(self, ct, consume):
+    def _seeds(self, ct):
+        """{entry index: cotangent} for a cotangent of the output's structure."""
         ct_leaves, ct_tree = tree_flatten(ct)
         if ct_tree != self.out_tree:
             raise ValueError(
@@ -105,6 +108,10 @@ class _VJP:
                 if not isinstance(c, Tracer):
                     c = np.asarray(c, dtype=np.result_type(_strip(o)))
                 seeds[k] = c if k not in seeds else seeds[k] + c
+        return seeds
+
+    def pull_seeds(self, seeds, consume):
+        """The input cotangents, one tree per primal, from validated seeds."""
         cts = self.tape.backward(seeds, consume) if seeds else [None] * len(self.tape.entries)
         outs = []
         for tree, ids, leaves in zip(self.in_trees, self.in_ids, self.in_leaves):
@@ -139,7 +146,8 @@ def _record(fun, primals, where, has_aux=False, tape_cls=Tape):
     out_leaves = [_unwrap_out(tape, x) for x in out_leaves]
     for x in out_leaves:
         _check_leaf_out(x, where)
-    aux = tree_map(lambda x: _unwrap_out(tape, x), aux)
+    if aux is not None:
+        aux = tree_map(lambda x: _unwrap_out(tape, x), aux)
     pull = _VJP(tape, in_ids, in_trees, in_leaves, out_tree, out_leaves, out_ids)
     return tree_unflatten(out_tree, out_leaves), aux, pull
 
@@ -191,7 +199,8 @@ def value_and_grad(fun, argnums=0, has_aux=False):
         if dt.kind != "f":
             raise TypeError(f"grad requires a float output, but the function returned dtype "
                             f"{dt}{' (complex is not supported yet)' if dt.kind == 'c' else ''}")
-        g = pull._pull(np.ones((), dtype=dt), consume=True)
+        k = pull.out_ids[0]
+        g = pull.pull_seeds({k: dt.type(1)} if k >= 0 else {}, consume=True)
         g = g[0] if single else g
         return ((out, aux), g) if has_aux else (out, g)
     return vg
