@@ -40,19 +40,23 @@ def _as_float_leaf(x, where, what):
 def _argnums_tuple(argnums, nargs, where):
     if argnums.__class__ is int and 0 <= argnums < nargs:
         return True, (argnums,)
-    single = isinstance(argnums, (int, np.integer))
-    nums = (int(argnums),) if single else tuple(argnums)
+    single = isinstance(argnums, (int, np.integer)) and not isinstance(argnums, bool)
+    nums = (argnums,) if single else tuple(argnums) if isinstance(argnums, (tuple, list)) else None
+    if nums is None or not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+                               for a in nums):
+        raise TypeError(f"{where}: argnums must be an int or a tuple of ints, got {argnums!r}")
     if not nums:
         raise ValueError(f"{where}: argnums must name at least one argument")
     for a in nums:
-        if not (isinstance(a, (int, np.integer))):
-            raise TypeError(f"{where}: argnums must be an int or a tuple of ints, got {argnums!r}")
         if not -nargs <= a < nargs:
             raise TypeError(
                 f"{where}: argnums={argnums!r} is out of range: differentiating with respect "
                 f"to argument {a} needs at least {a + 1 if a >= 0 else -a} positional "
                 f"arguments, but the function was called with {nargs}")
-    return single, tuple(a % nargs for a in nums)
+    nums = tuple(int(a) % nargs for a in nums)
+    if len(set(nums)) != len(nums):
+        raise ValueError(f"{where}: argnums={argnums!r} names the same argument twice")
+    return single, nums
 
 
 def _split_aux(out, has_aux, where):
@@ -189,12 +193,11 @@ def value_and_grad(fun, argnums=0, has_aux=False):
             return fun(*full, **kwargs)
 
         out, aux, pull = _record(f, [args[n] for n in nums], "grad", has_aux)
-        shape = np.shape(out)
-        if isinstance(out, (tuple, list, dict)) or shape != ():
-            raise TypeError(
-                f"grad requires a scalar output (shape ()), but the function returned "
-                f"{'a ' + type(out).__name__ if isinstance(out, (tuple, list, dict)) else 'an array of shape ' + str(shape)}; "
-                f"use vjp or jacrev for non-scalar outputs")
+        if pull.out_tree.kind != "leaf" or np.shape(out) != ():
+            what = (f"an array of shape {np.shape(out)}" if pull.out_tree.kind == "leaf"
+                    else f"{type(out).__name__} (tree {pull.out_tree})")
+            raise TypeError(f"grad requires a scalar output (shape ()), but the function "
+                            f"returned {what}; use vjp or jacrev for non-scalar outputs")
         dt = np.result_type(_strip(out))
         if dt.kind != "f":
             raise TypeError(f"grad requires a float output, but the function returned dtype "

@@ -14,7 +14,7 @@ import numpy as np
 
 _levels = itertools.count(1)
 _NOPARAMS = {}
-_open_traces = [0]   # traces opened and not yet closed (manual dual tags never close)
+_open_traces = [0]   # traces opened and not yet closed
 
 
 class EscapedTracerError(RuntimeError):
@@ -42,6 +42,10 @@ class Trace:
         if self.alive:
             self.alive = False
             _open_traces[0] -= 1
+
+    # A trace nothing refers to any more has no values left anywhere: a
+    # hand-made dual tag is closed this way once its last Dual is gone.
+    __del__ = close
 
     def escaped(self, prim):
         return EscapedTracerError(

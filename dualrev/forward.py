@@ -2,7 +2,7 @@
 import numpy as np
 
 from .core import Trace, Tracer, bind, strip
-from .numpy import add as _add, broadcast_to as _broadcast_to
+from .numpy import add as _add, astype as _astype, broadcast_to as _broadcast_to
 
 
 class DualTrace(Trace):
@@ -77,12 +77,14 @@ def _sum_tangents(rules, ta, tb, a, b, ans, x, y, params):
 
 
 def _fit(t, ans):
-    """A tangent broadcast to its output's shape (a rule may return a smaller one)."""
-    try:
-        mismatch = t.shape != ans.shape
-    except AttributeError:
-        mismatch = np.shape(t) != np.shape(ans)
-    return _broadcast_to(t, np.shape(ans)) if mismatch else t
+    """A tangent brought to its output's shape and dtype (a rule may return a
+    smaller one, or keep its input's dtype where the output was promoted)."""
+    shape, dtype = np.shape(ans), np.result_type(strip(ans))
+    if np.shape(t) != shape:
+        t = _broadcast_to(t, shape)
+    if np.result_type(strip(t)) != dtype:
+        t = _astype(t, dtype)
+    return t
 
 
 class Dual(Tracer):

@@ -1,4 +1,6 @@
 """Elementwise primitives (NumPy ufuncs) and their rules."""
+import math
+
 import numpy as np
 
 from ..core import Primitive, Tracer, bind, strip
@@ -19,6 +21,10 @@ def _pow_dx(x, y):
 
 
 def _log_base(x):
+    if isinstance(x, (int, float)):
+        # A Python number stays a Python float (weakly typed), so a float32
+        # exponent keeps a float32 derivative.
+        return math.log(x) if x > 0 else (0.0 if x == 0 else math.nan)
     xs = strip(x)
     return log(where(xs == 0, 1.0, x))
 

@@ -127,8 +127,31 @@ def moveaxis(a, source, destination):
     """Differentiable ``numpy.moveaxis``."""
     if not isinstance(a, Tracer):
         return np.moveaxis(a, source, destination)
-    order = np.moveaxis(np.arange(np.ndim(a.primal)), source, destination)
-    return transpose(a, tuple(int(i) for i in order))
+    nd = np.ndim(a.primal)
+    src = _normalize_axes(source, nd, "source")
+    dst = _normalize_axes(destination, nd, "destination")
+    if len(src) != len(dst):
+        raise ValueError("moveaxis: `source` and `destination` arguments must have "
+                         "the same number of elements")
+    order = [n for n in range(nd) if n not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(a, tuple(order))
+
+
+def _normalize_axes(axes, nd, what):
+    """``axes`` (an int or a sequence) as a list of non-negative axes, checked."""
+    axes = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
+    out = []
+    for ax in axes:
+        ax = int(ax)
+        if not -nd <= ax < nd:
+            raise np.exceptions.AxisError(
+                f"{what}: axis {ax} is out of bounds for array of dimension {nd}")
+        out.append(ax % nd)
+    if len(set(out)) != len(out):
+        raise ValueError(f"moveaxis: repeated axis in `{what}` argument")
+    return out
 
 
 def broadcast_to(array, shape):

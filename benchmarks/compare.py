@@ -1,0 +1,815 @@
+#!/usr/bin/env python
+"""Side-by-side timings and memory of dualrev, plain NumPy and other AD systems.
+
+    python benchmarks/compare.py            # full run (a few minutes)
+    python benchmarks/compare.py --quick    # smoke run (well under a minute)
+
+Everything runs in float64 on one thread.  Within one case the systems are
+interleaved: each round times every system once (the starting system
+rotates from round to round) and the reported figure is the median over
+rounds.  Ratios are taken to plain NumPy running the same function, measured
+in the same rounds: the ratio of each round's pair, then the median.
+
+Cases (see papers/performance.md):
+  a  grad of a 200-op elementwise chain on 16-element arrays, ending in a sum
+  b  grad of a 100,000-op chain on a 0-d array (µs per op)
+  c  a dualrev.numpy call on plain NumPy arrays, nothing traced
+  d  memory of grad of a 1,000-op chain on 1e5-element arrays (subprocesses)
+  e  jvp of the 200-op chain
+
+Results are printed as tables and written as JSON (--out); papers/make_tables.py
+turns that JSON into the tables of papers/performance.md.
+
+This module is imported (not run) when asv collects the benchmarks package,
+so everything that does work lives in functions.
+"""
+import os
+import sys
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+_XLA_ONE_THREAD = ("--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1")
+
+
+def _pin_environment():
+    """One thread everywhere, float64 JAX on the CPU.  Must run before numpy is imported."""
+    for var in _THREAD_VARS:
+        os.environ[var] = "1"
+    flags = os.environ.get("XLA_FLAGS", "").split()
+    for f in _XLA_ONE_THREAD:
+        if not any(g.split("=")[0] == f.split("=")[0] for g in flags):
+            flags.append(f)
+    os.environ["XLA_FLAGS"] = " ".join(flags)
+    os.environ["JAX_PLATFORMS"] = "cpu"
+    os.environ["JAX_ENABLE_X64"] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+if __name__ == "__main__":
+    _pin_environment()
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import platform  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+import timeit  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from benchmarks._common import (CHAIN_OPS, CHAIN_SIZE, LONG_OPS, MEM_OPS, MEM_SIZE,  # noqa: E402
+                                chain_input, make_chain, reference_grad, reference_jvp)
+
+SYSTEMS = ("numpy", "dualrev", "autograd", "torch", "jax", "jax-jit")
+LABELS = {
+    "numpy": "NumPy",
+    "dualrev": "dualrev",
+    "autograd": "HIPS autograd",
+    "torch": "PyTorch eager",
+    "jax": "JAX eager",
+    "jax-jit": "JAX jit",
+}
+DEFAULT_OUT = os.path.join(ROOT, "papers", "data", "compare.json")
+QUICK_OUT = os.path.join(ROOT, "papers", "data", "compare-quick.json")  # smoke runs never overwrite the full results
+
+# Targets for dualrev, from the benchmark plan: (metric, limit, description).
+TARGETS = {
+    "a": ("ratio", 5.0, "grad of the {n:,}-op chain ≤ 5× NumPy forward"),
+    "b": ("us_per_op", 3.0, "grad of the {n:,}-op chain on a 0-d array ≤ 3 µs per op"),
+    "c": ("ratio", 1.5, "dnp call on untraced arrays ≤ 1.5× the bare NumPy call (worst op)"),
+    "d": ("peak_arrays", 300.0, "grad of the {n:,}-op chain on {size:,}-element arrays: "
+                                "≤ ~300 arrays alive at the peak (target set for 1,000 ops)"),
+    "d_freed": ("retained_arrays", 2.0, "tape freed: ≤ 2 arrays alive once grad returns "
+                                        "(the gradient itself is 1)"),
+    "e": ("ratio", 4.0, "jvp of the {n:,}-op chain ≤ 4× NumPy forward"),
+}
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------------- systems
+
+class Systems:
+    """The importable systems, their modules and versions; the rest with a reason."""
+
+    def __init__(self, wanted):
+        self.mods = {}
+        self.versions = {"numpy": np.__version__}
+        self.skipped = {}
+        for name in wanted:
+            try:
+                self._load(name)
+            except Exception as e:  # a missing or broken peer is skipped, not fatal
+                self.skipped[name] = f"not importable ({type(e).__name__}: {e})".strip()
+
+    def _load(self, name):
+        if name == "numpy":
+            self.mods[name] = np
+        elif name == "dualrev":
+            import dualrev
+            import dualrev.numpy as dnp
+            self.mods[name] = (dualrev, dnp)
+            self.versions[name] = getattr(dualrev, "__version__", "?")
+        elif name == "autograd":
+            import autograd
+            import autograd.numpy as anp
+            self.mods[name] = (autograd, anp)
+            self.versions[name] = _dist_version("autograd")
+        elif name == "torch":
+            import torch
+            import torch.func  # noqa: F401
+            torch.set_num_threads(1)
+            try:
+                torch.set_num_interop_threads(1)
+            except RuntimeError:  # already fixed by earlier parallel work
+                pass
+            self.mods[name] = torch
+            self.versions[name] = torch.__version__
+        elif name in ("jax", "jax-jit"):
+            import jax
+            import jax.numpy as jnp
+            jax.config.update("jax_enable_x64", True)
+            platform_ = jax.devices()[0].platform
+            if platform_ != "cpu":
+                raise RuntimeError(f"JAX runs on {platform_}, not the CPU")
+            self.mods[name] = (jax, jnp)
+            self.versions[name] = jax.__version__
+        else:
+            raise ValueError(f"unknown system {name!r}")
+
+    def __contains__(self, name):
+        return name in self.mods
+
+
+def _dist_version(name):
+    try:
+        from importlib.metadata import version
+        return version(name)
+    except Exception:
+        return "?"
+
+
+def build_grad(systems, name, n_ops):
+    """A function x -> gradient (a NumPy array) of the n_ops chain; NumPy: the forward value."""
+    m = systems.mods[name]
+    if name == "numpy":
+        return make_chain(np.sin, np.tanh, np.sum, n_ops)
+    if name == "dualrev":
+        dualrev, dnp = m
+        return dualrev.grad(make_chain(dnp.sin, dnp.tanh, dnp.sum, n_ops))
+    if name == "autograd":
+        autograd, anp = m
+        return autograd.grad(make_chain(anp.sin, anp.tanh, anp.sum, n_ops))
+    if name == "torch":
+        torch = m
+        f = make_chain(torch.sin, torch.tanh, torch.sum, n_ops)
+
+        def torch_grad(x):
+            xt = torch.from_numpy(x).requires_grad_(True)
+            (g,) = torch.autograd.grad(f(xt), xt)
+            return g.numpy()
+        return torch_grad
+    jax, jnp = m
+    g = jax.grad(make_chain(jnp.sin, jnp.tanh, jnp.sum, n_ops))
+    if name == "jax-jit":
+        g = jax.jit(g)
+    return lambda x: np.asarray(g(x))
+
+
+def build_jvp(systems, name, n_ops):
+    """A function (x, v) -> (f(x), f'(x)·v) as NumPy values; NumPy: the forward value."""
+    m = systems.mods[name]
+    if name == "numpy":
+        return make_chain(np.sin, np.tanh, np.sum, n_ops)
+    if name == "dualrev":
+        dualrev, dnp = m
+        f = make_chain(dnp.sin, dnp.tanh, dnp.sum, n_ops)
+        return lambda x, v: dualrev.jvp(f, (x,), (v,))
+    if name == "autograd":
+        autograd, anp = m
+        fj = autograd.make_jvp(make_chain(anp.sin, anp.tanh, anp.sum, n_ops))
+        return lambda x, v: fj(x)(v)
+    if name == "torch":
+        torch = m
+        f = make_chain(torch.sin, torch.tanh, torch.sum, n_ops)
+
+        def torch_jvp(x, v):
+            out, t = torch.func.jvp(f, (torch.from_numpy(x),), (torch.from_numpy(v),))
+            return out.numpy(), t.numpy()
+        return torch_jvp
+    jax, jnp = m
+    f = make_chain(jnp.sin, jnp.tanh, jnp.sum, n_ops)
+
+    def jax_jvp(x, v):
+        return jax.jvp(f, (x,), (v,))
+    if name == "jax-jit":
+        jax_jvp = jax.jit(jax_jvp)
+    return lambda x, v: tuple(np.asarray(r) for r in jax_jvp(x, v))
+
+
+def untraced_calls(systems, name):
+    """{op: (function, args)} for case c: sin, add and sum on 16-element arrays."""
+    if name == "numpy":
+        mod = np
+    elif name == "dualrev":
+        mod = systems.mods[name][1]
+    elif name == "autograd":
+        mod = systems.mods[name][1]
+    else:
+        return None
+    x = chain_input(CHAIN_SIZE)
+    y = x + 1.0
+    return {"sin": (mod.sin, (x,)), "add": (mod.add, (x, y)), "sum": (mod.sum, (x,))}
+
+
+# ----------------------------------------------------------------------------- timing
+
+def _timer(fn, args):
+    """A timeit.Timer calling fn(*args) with the arguments bound as names (no *-unpacking).
+
+    The garbage collector stays on during timing, as in a normal program;
+    it is run between samples so that one system's garbage is not collected
+    on another's time.
+    """
+    names = [f"a{i}" for i in range(len(args))]
+    env = dict(zip(names, args), fn=fn)
+    return timeit.Timer(f"fn({', '.join(names)})", setup="import gc; gc.enable()", globals=env)
+
+
+def _calibrate(timer, min_time, fixed=None):
+    """Calls per sample so that one sample takes about min_time seconds."""
+    if fixed:
+        return fixed
+    n = 1
+    while True:
+        dt = timer.timeit(n)
+        if dt >= min_time / 5 or n >= 10 ** 7:
+            return max(1, int(math.ceil(n * min_time / max(dt, 1e-9))))
+        n *= 10
+
+
+def interleaved(entries, rounds, min_time, fixed_number=None):
+    """Time every entry once per round, rotating the starting entry each round.
+
+    ``entries`` is a list of (key, fn, args).  Returns {key: (number, [seconds per call per round])}.
+    """
+    timers = [(k, _timer(fn, args)) for k, fn, args in entries]
+    numbers = {k: _calibrate(t, min_time, fixed_number) for k, t in timers}
+    samples = {k: [] for k, _ in timers}
+    for r in range(rounds):
+        shift = r % len(timers)
+        for k, t in timers[shift:] + timers[:shift]:
+            gc.collect()
+            samples[k].append(t.timeit(numbers[k]) / numbers[k])
+    return {k: (numbers[k], samples[k]) for k, _ in timers}
+
+
+def _summary(samples):
+    s = np.asarray(samples)
+    q1, med, q3 = np.percentile(s, [25, 50, 75])
+    return {"median_s": float(med), "min_s": float(s.min()),
+            "iqr_rel": float((q3 - q1) / med) if med > 0 else 0.0, "rounds": len(s)}
+
+
+def _rows_from(samples, base_key, per_op):
+    """Rows with medians, µs per op and paired ratios to the baseline entry."""
+    _, base = samples[base_key]
+    rows = {}
+    for key, (number, s) in samples.items():
+        ops = per_op[key]
+        ratios = [(a / ops) / (b / per_op[base_key]) for a, b in zip(s, base)]
+        row = _summary(s)
+        row.update(number=number, n_ops=ops, us_per_op=row["median_s"] * 1e6 / ops,
+                   ratio=float(np.median(ratios)),
+                   ratio_min=float((min(s) / ops) / (min(base) / per_op[base_key])),
+                   samples_s=[float(v) for v in s])
+        rows[key] = row
+    return rows
+
+
+def _agrees(a, b, rtol=1e-6, atol=1e-12):
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    return bool(a.shape == b.shape and np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def case_grad(systems, key, n_ops, size, rounds, min_time, fixed_number=None, n_override=None,
+              exclude=None):
+    """Cases a and b: grad of the chain, NumPy forward as the baseline."""
+    exclude = exclude or {}
+    x = chain_input(size)
+    skipped = {}
+    entries, per_op, checks, extra = [], {}, {}, {}
+    ref_cache = {}
+    for name in SYSTEMS:
+        if name not in systems:
+            continue
+        if name in exclude:
+            skipped[name] = exclude[name]
+            continue
+        n = (n_override or {}).get(name, n_ops)
+        fn = build_grad(systems, name, n)
+        t0 = time.perf_counter()
+        out = fn(x)  # first call: warm-up, compile for jit, correctness check
+        first = time.perf_counter() - t0
+        if name != "numpy":
+            if n not in ref_cache:
+                ref_cache[n] = reference_grad(x, n)
+            checks[name] = _agrees(out, ref_cache[n])
+            if name == "jax-jit":
+                extra[name] = {"first_call_s": first}
+        entries.append((name, fn, (x,)))
+        per_op[name] = n
+        log(f"  [{key}] {name}: ready (first call {first * 1e3:.1f} ms)")
+    samples = interleaved(entries, rounds, min_time, fixed_number)
+    rows = _rows_from(samples, "numpy", per_op)
+    for name, ok in checks.items():
+        rows[name]["agrees"] = ok
+    for name, e in extra.items():
+        rows[name].update(e)
+    return rows, skipped
+
+
+def case_jvp(systems, n_ops, size, rounds, min_time):
+    """Case e: jvp of the chain, NumPy forward as the baseline."""
+    x = chain_input(size)
+    v = np.ones_like(x)
+    ref = reference_jvp(x, v, n_ops)
+    entries, per_op, checks, extra = [], {}, {}, {}
+    for name in SYSTEMS:
+        if name not in systems:
+            continue
+        fn = build_jvp(systems, name, n_ops)
+        t0 = time.perf_counter()
+        if name == "numpy":
+            fn(x)
+            entries.append((name, fn, (x,)))
+        else:
+            out = fn(x, v)
+            checks[name] = _agrees(out[0], ref[0]) and _agrees(out[1], ref[1])
+            entries.append((name, fn, (x, v)))
+        first = time.perf_counter() - t0
+        if name == "jax-jit":
+            extra[name] = {"first_call_s": first}
+        per_op[name] = n_ops
+        log(f"  [e] {name}: ready (first call {first * 1e3:.1f} ms)")
+    rows = _rows_from(interleaved(entries, rounds, min_time), "numpy", per_op)
+    for name, ok in checks.items():
+        rows[name]["agrees"] = ok
+    for name, e in extra.items():
+        rows[name].update(e)
+    return rows, {}
+
+
+def case_untraced(systems, rounds, min_time):
+    """Case c: dnp (and autograd.numpy) on plain arrays vs the bare NumPy call."""
+    calls, skipped = {}, {}
+    for name in SYSTEMS:
+        if name not in systems:
+            continue
+        c = untraced_calls(systems, name)
+        if c is None:
+            skipped[name] = "not applicable (no NumPy-compatible namespace for NumPy arrays)"
+        else:
+            calls[name] = c
+    entries = []
+    for op in calls["numpy"]:
+        for name, c in calls.items():
+            fn, args = c[op]
+            entries.append(((name, op), fn, args))
+    samples = interleaved(entries, rounds, min_time)
+    rows = {}
+    for op in calls["numpy"]:
+        sub = {name: samples[(name, op)] for name in calls}
+        for name, row in _rows_from(sub, "numpy", {n: 1 for n in calls}).items():
+            row["ns_per_call"] = row["median_s"] * 1e9
+            rows.setdefault(name, {})[op] = row
+    for name, per in rows.items():
+        rs = [r["ratio"] for r in per.values()]
+        per["geomean_ratio"] = float(np.exp(np.mean(np.log(rs))))
+        per["max_ratio"] = float(max(rs))
+    return rows, skipped
+
+
+# ----------------------------------------------------------------------------- memory (case d)
+
+def _proc_status():
+    out = {}
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                k, v = line.split(":")
+                out[k] = int(v.split()[0]) * 1024
+    return out
+
+
+def _reset_hwm():
+    """Reset the kernel's peak-RSS counter (Linux: write 5 to /proc/self/clear_refs)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def memory_worker(system, n_ops, size):
+    """Measure one system's memory in this (fresh) process; returns a dict in bytes.
+
+    Run with MALLOC_MMAP_THRESHOLD_ set (see run_memory) so that every array
+    buffer is its own mmap and goes back to the OS when freed: resident
+    memory then follows the bytes alive.
+    """
+    import tracemalloc
+    systems = Systems([system])
+    if system not in systems:
+        return {"skipped": systems.skipped[system]}
+    x = chain_input(size)
+    fn = build_grad(systems, system, n_ops)
+    out = fn(x)  # warm-up (and the compile for jit)
+    ok = True if system == "numpy" else _agrees(out, reference_grad(x, n_ops))
+    del out
+    gc.collect()
+    res = {"agrees": ok, "array_bytes": x.nbytes}
+
+    # 1. resident set size: peak during grad, and after it returns
+    have_hwm = _reset_hwm()
+    r0 = _proc_status()["VmRSS"]
+    out = fn(x)
+    st = _proc_status()
+    res["rss_peak"] = st["VmHWM"] - r0 if have_hwm else None
+    res["rss_after"] = st["VmRSS"] - r0
+    del out
+    gc.collect()
+    res["rss_after_drop"] = _proc_status()["VmRSS"] - r0
+
+    # 2. tracemalloc, for systems whose arrays are NumPy's
+    if system in ("numpy", "dualrev", "autograd"):
+        from benchmarks._common import traced_memory
+        tm = traced_memory(fn, x)
+        res.update({"tm_" + k: v for k, v in tm.items()})
+
+    # 3. what the recorded forward pass holds for the backward sweep (residuals)
+    if system == "dualrev":
+        dualrev, dnp = systems.mods[system]
+        f = make_chain(dnp.sin, dnp.tanh, dnp.sum, n_ops)
+        res["residual"] = _held_by_pullback(lambda: dualrev.vjp(f, x)[1])
+    elif system == "autograd":
+        autograd, anp = systems.mods[system]
+        f = make_chain(anp.sin, anp.tanh, anp.sum, n_ops)
+        res["residual"] = _held_by_pullback(lambda: autograd.make_vjp(f)(x)[0])
+    elif system == "torch":
+        res["residual"] = _torch_saved_bytes(systems.mods[system], n_ops, x)
+    return res
+
+
+def _held_by_pullback(record):
+    """Bytes alive (tracemalloc) while only the pullback of a recorded forward pass is kept."""
+    import tracemalloc
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        pull = record()
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - base
+        del pull
+    finally:
+        tracemalloc.stop()
+    return held
+
+
+def _torch_saved_bytes(torch, n_ops, x):
+    """Bytes of the distinct storages the autograd graph saves, the input's excluded.
+
+    Counted with torch.autograd.graph.saved_tensors_hooks: the pack hook sees
+    every tensor saved for backward; storages are told apart by data pointer.
+    """
+    f = make_chain(torch.sin, torch.tanh, torch.sum, n_ops)
+    seen = {}
+
+    def pack(t):
+        s = t.untyped_storage()
+        seen[s.data_ptr()] = s.nbytes()
+        return t
+
+    xt = torch.from_numpy(x).requires_grad_(True)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        y = f(xt)
+    torch.autograd.grad(y, xt)
+    seen.pop(x.ctypes.data, None)
+    return sum(seen.values())
+
+
+def run_memory(wanted, n_ops, size, timeout, jobs):
+    """Case d: one fresh subprocess per system; sizes converted to arrays (size × 8 bytes).
+
+    Each worker's figures are its own process's, so up to ``jobs`` workers
+    run at once.
+    """
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
+    arr = size * 8
+    pending = [name for name in SYSTEMS if name in wanted]
+    running, results, skipped = {}, {}, {}
+    while pending or running:
+        while pending and len(running) < jobs:
+            name = pending.pop(0)
+            cmd = [sys.executable, os.path.abspath(__file__), "--mem-worker", name,
+                   "--mem-ops", str(n_ops), "--mem-size", str(size)]
+            running[name] = (subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                              text=True, env=env), time.perf_counter())
+        time.sleep(0.05)
+        for name, (proc, t0) in list(running.items()):
+            if proc.poll() is None:
+                if time.perf_counter() - t0 > timeout:
+                    proc.kill()
+                    proc.communicate()
+                    skipped[name] = f"timed out after {timeout} s"
+                    del running[name]
+                continue
+            out, err = proc.communicate()
+            del running[name]
+            if proc.returncode != 0:
+                skipped[name] = "worker failed: " + (err.strip().splitlines() or ["?"])[-1]
+                continue
+            r = json.loads(out.strip().splitlines()[-1])
+            if "skipped" in r:
+                skipped[name] = r["skipped"]
+                continue
+            results[name] = (r, time.perf_counter() - t0)
+    rows = {}
+    for name in SYSTEMS:
+        if name not in results:
+            continue
+        r, wall = results[name]
+        row = {"agrees": r["agrees"], "worker_s": wall}
+        for k, v in r.items():
+            if k not in ("agrees", "array_bytes") and v is not None:
+                row[k + "_arrays"] = v / arr
+        if "tm_peak" in r:
+            row["peak_arrays"] = row["tm_peak_arrays"]
+            row["retained_arrays"] = row["tm_after_arrays"]
+            row["method"] = "tracemalloc"
+        else:
+            row["peak_arrays"] = row.get("rss_peak_arrays")
+            row["retained_arrays"] = row["rss_after_arrays"]
+            row["method"] = "RSS (VmHWM)"
+        if name == "torch":
+            row["residual_method"] = "saved_tensors_hooks"
+        elif "residual" in r:
+            row["residual_method"] = "tracemalloc, vjp pullback held"
+        rows[name] = row
+        log(f"  [d] {name}: peak {_fmt(row['peak_arrays'], 1)} arrays ({row['method']}), "
+            f"{row['worker_s']:.1f} s")
+    return rows, skipped
+
+
+# ----------------------------------------------------------------------------- report
+
+def _fmt(v, nd=2):
+    if v is None:
+        return "—"
+    if abs(v) >= 100:
+        return f"{v:.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.{nd}f}"
+
+
+def print_tables(res):
+    cases = res["cases"]
+    out = [f"\n{res['meta']['machine_note']}"]
+
+    def table(title, header, lines):
+        out.append(f"\n{title}")
+        widths = [max(len(str(r[i])) for r in [header] + lines) for i in range(len(header))]
+        for r in [header] + lines:
+            out.append("  " + "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                                        for i, (c, w) in enumerate(zip(r, widths))))
+
+    for key in ("a", "b", "e"):
+        if key not in cases:
+            continue
+        c = cases[key]
+        lines = []
+        for name, r in c["rows"].items():
+            note = "" if r.get("agrees", True) else "  WRONG RESULT"
+            label = "NumPy, forward only" if name == "numpy" else LABELS[name]
+            lines.append([label + (f" (n={r['n_ops']})" if r["n_ops"] != c["n_ops"] else ""),
+                          _fmt(r["median_s"] * 1e6), _fmt(r["us_per_op"], 3), _fmt(r["ratio"]),
+                          f"±{100 * r['iqr_rel']:.0f}%", _fmt(r["ratio_min"]) + note])
+        table(c["title"], ["system", "µs/call", "µs/op", "× NumPy", "IQR", "× (min)"], lines)
+    if "c" in cases:
+        c = cases["c"]
+        ops = [k for k in next(iter(c["rows"].values())) if k not in ("geomean_ratio", "max_ratio")]
+        lines = []
+        for name, per in c["rows"].items():
+            lines.append([LABELS[name]] + [f"{per[op]['ns_per_call']:.0f} ns / {per[op]['ratio']:.2f}×"
+                                           for op in ops] + [_fmt(per["geomean_ratio"])])
+        table(c["title"], ["system"] + ops + ["geomean ×"], lines)
+    if "d" in cases:
+        c = cases["d"]
+        lines = []
+        for name, r in c["rows"].items():
+            label = "NumPy, forward only" if name == "numpy" else LABELS[name]
+            lines.append([label, _fmt(r["peak_arrays"], 1), r["method"],
+                          _fmt(r.get("rss_peak_arrays"), 1), _fmt(r["retained_arrays"], 2),
+                          _fmt(r.get("residual_arrays"), 1)])
+        table(c["title"], ["system", "peak", "method", "RSS peak", "after grad", "residuals"], lines)
+    for key, c in cases.items():
+        for name, why in c.get("skipped", {}).items():
+            out.append(f"  note: case {key}: {LABELS.get(name, name)} skipped: {why}")
+    if res.get("targets"):
+        out.append("\ndualrev targets")
+        for t in res["targets"]:
+            out.append(f"  [{'PASS' if t['pass'] else 'MISS'}] {t['what']}: measured {_fmt(t['measured'])}")
+    print("\n".join(out))
+
+
+def check_targets(cases):
+    got = []
+
+    def add(key, case, measured):
+        metric, limit, what = TARGETS[key]
+        what = what.format(n=case.get("n_ops", 0), size=case.get("size", 0))
+        got.append({"case": key, "metric": metric, "limit": limit, "what": what,
+                    "measured": float(measured), "pass": bool(measured <= limit)})
+    for key, case in cases.items():
+        row = case["rows"].get("dualrev")
+        if row is None:
+            continue
+        if key == "a" or key == "e":
+            add(key, case, row["ratio"])
+        elif key == "b":
+            add(key, case, row["us_per_op"])
+        elif key == "c":
+            add(key, case, row["max_ratio"])
+        elif key == "d":
+            add("d", case, row["peak_arrays"])
+            add("d_freed", case, row["retained_arrays"])
+    return got
+
+
+def meta(args, systems):
+    def git(*a):
+        try:
+            return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+        except Exception:
+            return ""
+    src = hashlib.sha1()
+    pkg = os.path.join(ROOT, "dualrev")
+    for dirpath, _, files in sorted(os.walk(pkg)):
+        for fname in sorted(files):
+            if fname.endswith(".py"):
+                with open(os.path.join(dirpath, fname), "rb") as fh:
+                    src.update(fh.read())
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next((l.split(":", 1)[1].strip() for l in fh if l.startswith("model name")), cpu)
+    except OSError:
+        pass
+    ncpu = os.cpu_count()
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "mode": "quick" if args.quick else "full",
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cpu_count": ncpu,
+        "machine_note": f"{cpu}, {ncpu} cores{f' ({args.note})' if args.note else ''}, float64, one thread",
+        "note": args.note,
+        "versions": systems.versions,
+        "git_commit": git("rev-parse", "--short", "HEAD"),
+        "dualrev_dirty": bool(git("status", "--porcelain", "--", "dualrev")),
+        "dualrev_source_sha1": src.hexdigest()[:12],
+        "threads": {v: os.environ.get(v) for v in _THREAD_VARS},
+        "xla_flags": os.environ.get("XLA_FLAGS"),
+        "torch_threads": (systems.mods["torch"].get_num_threads() if "torch" in systems else None),
+    }
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="smoke run: fewer rounds, shorter chains")
+    p.add_argument("--out", help=f"JSON results file (default {os.path.relpath(DEFAULT_OUT, ROOT)}; "
+                                 f"with --quick {os.path.relpath(QUICK_OUT, ROOT)})")
+    p.add_argument("--cases", default="abcde", help="which cases to run, e.g. 'ae' (default all)")
+    p.add_argument("--systems", default=",".join(SYSTEMS),
+                   help="comma-separated systems (default %(default)s); numpy is always run")
+    p.add_argument("--note", default="", help="a remark on the machine, kept in the JSON "
+                                               "(e.g. 'shared, noisy')")
+    p.add_argument("--rounds", type=int, help="rounds for cases a, c, e (default 25; quick 3)")
+    p.add_argument("--mem-worker", help=argparse.SUPPRESS)
+    p.add_argument("--mem-ops", type=int, default=MEM_OPS, help=argparse.SUPPRESS)
+    p.add_argument("--mem-size", type=int, default=MEM_SIZE, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+
+    if args.mem_worker:
+        print(json.dumps(memory_worker(args.mem_worker, args.mem_ops, args.mem_size)))
+        return 0
+
+    wanted = ["numpy"] + [s for s in args.systems.split(",") if s and s != "numpy"]
+    unknown = [s for s in wanted if s not in SYSTEMS]
+    if unknown:
+        p.error(f"unknown systems {unknown}; choose from {', '.join(SYSTEMS)}")
+    q = args.quick
+    out_path = args.out or (QUICK_OUT if q else DEFAULT_OUT)
+    rounds = args.rounds or (3 if q else 25)
+    min_time = 0.005 if q else 0.02
+    long_ops = 5_000 if q else LONG_OPS
+    long_rounds = 1 if q else 3
+    mem_ops = 200 if q else MEM_OPS
+    mem_size = 20_000 if q else MEM_SIZE
+    jax_long = 200 if q else 1_000
+
+    t_start = time.perf_counter()
+    systems = Systems(wanted)
+    # Move everything the imports made out of the collector's view: a full
+    # collection between samples then costs microseconds, not ~0.1 s.
+    gc.collect()
+    gc.freeze()
+    res = {"meta": meta(args, systems), "labels": LABELS, "cases": {}}
+    for name, why in systems.skipped.items():
+        log(f"note: {LABELS[name]} skipped: {why}")
+    log(res["meta"]["machine_note"])
+
+    def run_case(key, describe, body):
+        if key not in args.cases:
+            return
+        log(describe)
+        t0 = time.perf_counter()
+        case = body()
+        case["wall_s"] = time.perf_counter() - t0
+        res["cases"][key] = case
+
+    def case_a():
+        rows, skipped = case_grad(systems, "a", CHAIN_OPS, CHAIN_SIZE, rounds, min_time)
+        return {"title": f"a. grad of a {CHAIN_OPS}-op chain on {CHAIN_SIZE}-element arrays",
+                "n_ops": CHAIN_OPS, "size": CHAIN_SIZE, "baseline": "numpy forward",
+                "rows": rows, "skipped": skipped}
+
+    def case_b():
+        exclude = {"jax-jit": "not run: compiling a program of this length takes far longer "
+                              "than running it"}
+        rows, skipped = case_grad(systems, "b", long_ops, 0, long_rounds, 0, fixed_number=1,
+                                  n_override={"jax": jax_long}, exclude=exclude)
+        return {"title": f"b. grad of a {long_ops:,}-op chain on a 0-d array",
+                "n_ops": long_ops, "size": 0, "baseline": "numpy forward",
+                "rows": rows, "skipped": skipped,
+                "note": (f"JAX eager runs a {jax_long:,}-op chain (at its speed the full chain "
+                         f"would take minutes); per-op figures and ratios are per op.")}
+
+    def case_c():
+        rows, skipped = case_untraced(systems, rounds, min_time / 4)
+        return {"title": f"c. one call on untraced {CHAIN_SIZE}-element arrays "
+                         "(ns per call / × the bare NumPy call)",
+                "size": CHAIN_SIZE, "baseline": "the bare numpy call",
+                "rows": rows, "skipped": skipped}
+
+    def case_e():
+        rows, skipped = case_jvp(systems, CHAIN_OPS, CHAIN_SIZE, rounds, min_time)
+        return {"title": f"e. jvp of the {CHAIN_OPS}-op chain on {CHAIN_SIZE}-element arrays",
+                "n_ops": CHAIN_OPS, "size": CHAIN_SIZE, "baseline": "numpy forward",
+                "rows": rows, "skipped": skipped}
+
+    def case_d():
+        rows, skipped = run_memory(wanted, mem_ops, mem_size, timeout=120 if q else 300,
+                                   jobs=max(1, min(2, os.cpu_count() or 1)))
+        return {"title": f"d. memory of grad, {mem_ops:,}-op chain on {mem_size:,}-element arrays "
+                         f"(in arrays of {mem_size * 8 / 1e3:.0f} kB, beyond the input)",
+                "n_ops": mem_ops, "size": mem_size, "array_bytes": mem_size * 8,
+                "rows": rows, "skipped": skipped}
+
+    run_case("a", f"case a: grad, {CHAIN_OPS}-op chain, {CHAIN_SIZE} elements", case_a)
+    run_case("b", f"case b: grad, {long_ops}-op chain, 0-d array", case_b)
+    run_case("c", f"case c: dnp on untraced {CHAIN_SIZE}-element arrays", case_c)
+    run_case("e", f"case e: jvp, {CHAIN_OPS}-op chain, {CHAIN_SIZE} elements", case_e)
+    run_case("d", f"case d: memory, grad of a {mem_ops}-op chain on {mem_size:,}-element arrays "
+                  "(one subprocess per system)", case_d)
+    for c in res["cases"].values():
+        for name, why in systems.skipped.items():
+            c["skipped"].setdefault(name, why)
+    res["targets"] = check_targets(res["cases"])
+    res["meta"]["wall_s"] = time.perf_counter() - t_start
+
+    print_tables(res)
+    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+    with open(out_path, "w") as fh:
+        json.dump(res, fh, indent=1)
+    print(f"\nwrote {os.path.relpath(out_path)} ({res['meta']['wall_s']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
