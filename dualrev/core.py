@@ -138,6 +138,11 @@ def bind(prim, args, params=_NOPARAMS):
                 top = t
     if top is None:
         return prim.impl(*args, **params)
+    if not params:
+        if len(args) == 1:
+            return top.process1(prim, args[0])
+        if len(args) == 2:
+            return top.process2(prim, args[0], args[1])
     return top.process(prim, args, params)
 
 

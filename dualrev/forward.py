@@ -13,42 +13,39 @@ class DualTrace(Trace):
     def __init__(self, name="jvp"):
         super().__init__(name)
 
+    def process1(self, prim, a):
+        """One argument (a Dual of this trace), no params: the common case, kept short."""
+        if not self.alive:
+            raise self.escaped(prim)
+        x = a.primal
+        ans = bind(prim, (x,)) if self.nested else prim.impl(x)
+        t = (prim.jvp_rules or prim.jvps(1))[0](a.tangent, ans, x)
+        return Dual(self, ans, t if prim.elementwise else _fit(t, ans))
+
+    def process2(self, prim, a, b):
+        """Two arguments, at least one a Dual of this trace, no params."""
+        if not self.alive:
+            raise self.escaped(prim)
+        ta = type(a) is Dual and a._trace is self
+        tb = type(b) is Dual and b._trace is self
+        x = a.primal if ta else a
+        y = b.primal if tb else b
+        ans = bind(prim, (x, y)) if self.nested else prim.impl(x, y)
+        rules = prim.jvp_rules or prim.jvps(2)
+        if ta:
+            t = rules[0](a.tangent, ans, x, y)
+            if tb:
+                t = _add(t, rules[1](b.tangent, ans, x, y))
+        else:
+            t = rules[1](b.tangent, ans, x, y)
+        # Against a Python scalar, the tangent already has the output's shape and dtype.
+        if (ta and tb) or type(y if ta else x) not in _PY_SCALARS:
+            t = _fit(t, ans)
+        return Dual(self, ans, t)
+
     def process(self, prim, args, params):
         if not self.alive:
             raise self.escaped(prim)
-        if len(args) == 1:               # the one argument is a Dual of this trace
-            a = args[0]
-            x = a.primal
-            rule = (prim.jvp_rules or prim.jvps(1))[0]
-            if params:
-                ans = bind(prim, (x,), params) if self.nested else prim.impl(x, **params)
-                t = rule(a.tangent, ans, x, **params)
-            else:                        # (a call without ** is measurably faster)
-                ans = bind(prim, (x,)) if self.nested else prim.impl(x)
-                t = rule(a.tangent, ans, x)
-            return Dual(self, ans, t if prim.elementwise else _fit(t, ans))
-        if len(args) == 2:
-            a, b = args
-            ta = type(a) is Dual and a._trace is self
-            tb = type(b) is Dual and b._trace is self
-            x = a.primal if ta else a
-            y = b.primal if tb else b
-            rules = prim.jvp_rules or prim.jvps(2)
-            if params:
-                ans = bind(prim, (x, y), params) if self.nested else prim.impl(x, y, **params)
-                t = _sum_tangents(rules, ta, tb, a, b, ans, x, y, params)
-            else:
-                ans = bind(prim, (x, y)) if self.nested else prim.impl(x, y)
-                if ta:
-                    t = rules[0](a.tangent, ans, x, y)
-                    if tb:
-                        t = _add(t, rules[1](b.tangent, ans, x, y))
-                else:
-                    t = rules[1](b.tangent, ans, x, y)
-            # Against a Python scalar, the tangent already has the output's shape.
-            if (ta and tb) or type(y if ta else x) not in _PY_SCALARS:
-                t = _fit(t, ans)
-            return Dual(self, ans, t)
         primals = list(args)
         tangents = [None] * len(args)
         for i, a in enumerate(args):
@@ -66,14 +63,6 @@ class DualTrace(Trace):
 
 
 _PY_SCALARS = (float, int)
-
-
-def _sum_tangents(rules, ta, tb, a, b, ans, x, y, params):
-    t = rules[0](a.tangent, ans, x, y, **params) if ta else None
-    if tb:
-        tb_out = rules[1](b.tangent, ans, x, y, **params)
-        t = tb_out if t is None else _add(t, tb_out)
-    return t
 
 
 def _fit(t, ans):

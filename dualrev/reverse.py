@@ -1,7 +1,7 @@
 """Reverse mode: the tape (a forward-ordered Wengert list) and the backward sweep."""
 import numpy as np
 
-from .core import Trace, Tracer, bind
+from .core import _NOPARAMS, Trace, Tracer, bind
 from .numpy import add as _add
 from .numpy import _unbroadcast
 
@@ -27,46 +27,44 @@ class Tape(Trace):
         self.entries.append(None)
         return Var(self, value, len(self.entries) - 1)
 
+    def process1(self, prim, a):
+        """One argument (a Var of this tape), no params: the common case, kept short."""
+        if not self.alive:
+            raise self.escaped(prim)
+        x = a.primal
+        ans = bind(prim, (x,)) if self.nested else prim.impl(x)
+        keep_ans, keep = prim._saves.get(1) or prim.saves(1, 1)
+        entries = self.entries
+        entries.append((prim, a.idx, (x,) if keep else (None,), ans if keep_ans else None,
+                        _NOPARAMS, None if prim.elementwise else _avals((x,), (True,), ans)))
+        return Var(self, ans, len(entries) - 1)
+
+    def process2(self, prim, a, b):
+        """Two arguments, at least one a Var of this tape, no params."""
+        if not self.alive:
+            raise self.escaped(prim)
+        ta = type(a) is Var and a._trace is self
+        tb = type(b) is Var and b._trace is self
+        x = a.primal if ta else a
+        y = b.primal if tb else b
+        ans = bind(prim, (x, y)) if self.nested else prim.impl(x, y)
+        mask = ta | tb << 1
+        keep_ans, keep = prim._saves.get(mask) or prim.saves(mask, 2)
+        saved = (x, y) if keep is True else (None, None) if keep is None else (
+            x if keep[0] else None, y if keep[1] else None)
+        # Against a Python scalar, the output has the traced argument's shape and dtype.
+        avals = None
+        if (ta and tb) or type(y if ta else x) not in _PY_SCALARS:
+            avals = _avals((x, y), (ta, tb), ans)
+        ids = a.idx if mask == 1 else (a.idx if ta else -1, b.idx if tb else -1)
+        entries = self.entries
+        entries.append((prim, ids, saved, ans if keep_ans else None, _NOPARAMS, avals))
+        return Var(self, ans, len(entries) - 1)
+
     def process(self, prim, args, params):
         if not self.alive:
             raise self.escaped(prim)
         entries = self.entries
-        if len(args) == 1:               # the one argument is a Var of this tape
-            a = args[0]
-            x = a.primal
-            if params:
-                ans = bind(prim, (x,), params) if self.nested else prim.impl(x, **params)
-            else:                        # (a call without ** is measurably faster)
-                ans = bind(prim, (x,)) if self.nested else prim.impl(x)
-            keep_ans, keep = prim._saves.get(1) or prim.saves(1, 1)
-            avals = None
-            if not prim.elementwise:
-                avals = _avals((x,), (True,), ans)
-            entries.append((prim, a.idx, (x,) if keep else (None,),
-                            ans if keep_ans else None, params, avals))
-            return Var(self, ans, len(entries) - 1)
-        if len(args) == 2:
-            a, b = args
-            ta = type(a) is Var and a._trace is self
-            tb = type(b) is Var and b._trace is self
-            x = a.primal if ta else a
-            y = b.primal if tb else b
-            if params:
-                ans = bind(prim, (x, y), params) if self.nested else prim.impl(x, y, **params)
-            else:
-                ans = bind(prim, (x, y)) if self.nested else prim.impl(x, y)
-            mask = ta | tb << 1
-            keep_ans, keep = prim._saves.get(mask) or prim.saves(mask, 2)
-            saved = (x, y) if keep is True else (None, None) if keep is None else (
-                x if keep[0] else None, y if keep[1] else None)
-            # Against a Python scalar, the output has the traced argument's shape and dtype.
-            avals = None
-            if (ta and tb) or type(y if ta else x) not in _PY_SCALARS:
-                avals = _avals((x, y), (ta, tb), ans)
-            ids = a.idx if mask == 1 else (a.idx if ta else -1, b.idx if tb else -1)
-            entries.append((prim, ids, saved,
-                            ans if keep_ans else None, params, avals))
-            return Var(self, ans, len(entries) - 1)
         n = len(args)
         vals = list(args)
         ids = [-1] * n
@@ -139,10 +137,18 @@ class ListingTape(Tape):
         self.shapes.append((np.shape(value), _dtype(value)))
         return super().new_input(value)
 
-    def process(self, prim, args, params):
-        out = super().process(prim, args, params)
+    def _noted(self, out):
         self.shapes.append((np.shape(out.primal), _dtype(out.primal)))
         return out
+
+    def process1(self, prim, a):
+        return self._noted(super().process1(prim, a))
+
+    def process2(self, prim, a, b):
+        return self._noted(super().process2(prim, a, b))
+
+    def process(self, prim, args, params):
+        return self._noted(super().process(prim, args, params))
 
 
 class Var(Tracer):

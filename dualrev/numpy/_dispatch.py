@@ -1,5 +1,5 @@
 """Fast dispatch: a dualrev.numpy call on untraced values goes straight to NumPy."""
-from ..core import Tracer, strip, _NOPARAMS
+from ..core import Tracer, strip
 
 
 def unary(prim, doc=None):
@@ -7,7 +7,7 @@ def unary(prim, doc=None):
 
     def fn(x):
         if isinstance(x, Tracer):
-            return x._trace.process(prim, (x,), _NOPARAMS)
+            return x._trace.process1(prim, x)
         return impl(x)
     return _named(fn, prim.name, doc)
 
@@ -18,10 +18,10 @@ def binary(prim, doc=None):
     def fn(x, y):
         if isinstance(x, Tracer):
             if isinstance(y, Tracer) and y._trace.level > x._trace.level:
-                return y._trace.process(prim, (x, y), _NOPARAMS)
-            return x._trace.process(prim, (x, y), _NOPARAMS)
+                return y._trace.process2(prim, x, y)
+            return x._trace.process2(prim, x, y)
         if isinstance(y, Tracer):
-            return y._trace.process(prim, (x, y), _NOPARAMS)
+            return y._trace.process2(prim, x, y)
         return impl(x, y)
     return _named(fn, prim.name, doc)
 
