@@ -17,16 +17,6 @@ from dualrev.core import Tracer
 jax.config.update("jax_enable_x64", True)
 
 
-@pytest.fixture
-def manual_duals():
-    """For tests that build dualrev.dual values by hand: once those duals are
-    gone their tags close, so no open trace is left behind for later tests."""
-    before = dualrev.core._open_traces[0]
-    yield
-    gc.collect()
-    assert dualrev.core._open_traces[0] == before, "a hand-made dual tag stayed open"
-
-
 # ----------------------------------------------------------------------------- helpers
 
 def assert_tree_allclose(ours, ref, rtol=1e-10, atol=1e-12, dtype=True, path="root"):

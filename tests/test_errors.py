@@ -1,5 +1,4 @@
 """Bad inputs raise errors of the right type whose message names the problem."""
-import gc
 import re
 
 import numpy as np
@@ -9,16 +8,6 @@ import dualrev
 import dualrev.core
 import dualrev.numpy as dnp
 from dualrev import EscapedTracerError
-
-
-@pytest.fixture
-def manual_duals():
-    """For tests that build dualrev.dual values by hand: once those duals are
-    gone their tags close, so no open trace is left behind for later tests."""
-    before = dualrev.core._open_traces[0]
-    yield
-    gc.collect()
-    assert dualrev.core._open_traces[0] == before, "a hand-made dual tag stayed open"
 
 
 def raises(exc, *fragments):

@@ -1,6 +1,5 @@
 """Nested transformations: perturbation confusion, higher-order derivatives,
 Hessians in every forward/reverse combination."""
-import gc
 import functools
 import itertools
 import math
@@ -19,16 +18,6 @@ import dualrev.numpy as dnp
 from dualrev.core import Tracer
 
 jax.config.update("jax_enable_x64", True)
-
-
-@pytest.fixture
-def manual_duals():
-    """For tests that build dualrev.dual values by hand: once those duals are
-    gone their tags close, so no open trace is left behind for later tests."""
-    before = dualrev.core._open_traces[0]
-    yield
-    gc.collect()
-    assert dualrev.core._open_traces[0] == before, "a hand-made dual tag stayed open"
 
 
 # ----------------------------------------------------------------------------- derivative operators

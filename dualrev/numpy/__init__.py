@@ -8,7 +8,7 @@ import numpy as _np
 from numpy import (e, euler_gamma, float16, float32, float64, inf, int32, int64,  # noqa: F401
                    nan, ndarray, newaxis, pi, bool_)
 
-from ..core import Tracer as _Tracer, strip as _strip
+from ..core import Tracer as _Tracer
 from ._dispatch import nondiff as _nondiff
 from ._elementwise import (abs, absolute, add, astype, ceil, cos, cosh, divide, equal,  # noqa: F401
                            exp, floor, greater, greater_equal, isfinite, isinf, isnan,

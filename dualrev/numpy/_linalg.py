@@ -5,7 +5,7 @@ import numpy as np
 
 from ..core import Primitive, Tracer, bind, strip
 from ._elementwise import multiply
-from ._shape import _reshape, broadcast_to, ravel, swapaxes
+from ._shape import _reshape, broadcast_to, expand_dims, ravel, swapaxes
 
 
 def _mT(x):
@@ -17,9 +17,9 @@ def _matmul_vjp_a(g, ans, a, b):
     if na == 1 and nb == 1:
         return multiply(g, b)
     if na == 1:                                   # (k,) @ (..., k, n)
-        return _reshape(matmul(_expand(g, -2), _mT(b)), np.shape(g)[:-1] + (np.shape(b)[-2],))
+        return _reshape(matmul(expand_dims(g, -2), _mT(b)), np.shape(g)[:-1] + (np.shape(b)[-2],))
     if nb == 1:                                   # (..., m, k) @ (k,)
-        return multiply(_expand(g, -1), b)
+        return multiply(expand_dims(g, -1), b)
     return matmul(g, _mT(b))
 
 
@@ -28,16 +28,10 @@ def _matmul_vjp_b(g, ans, a, b):
     if na == 1 and nb == 1:
         return multiply(g, a)
     if na == 1:                                   # (k,) @ (..., k, n)
-        return multiply(_expand(a, -1), _expand(g, -2))
+        return multiply(expand_dims(a, -1), expand_dims(g, -2))
     if nb == 1:                                   # (..., m, k) @ (k,)
-        return _reshape(matmul(_mT(a), _expand(g, -1)), np.shape(g)[:-1] + (np.shape(a)[-1],))
+        return _reshape(matmul(_mT(a), expand_dims(g, -1)), np.shape(g)[:-1] + (np.shape(a)[-1],))
     return matmul(_mT(a), g)
-
-
-def _expand(x, axis):
-    shp = list(np.shape(x))
-    shp.insert(axis % (len(shp) + 1), 1)
-    return _reshape(x, tuple(shp))
 
 
 matmul_p = Primitive(
