@@ -59,6 +59,16 @@ def _argnums_tuple(argnums, nargs, where):
     return single, nums
 
 
+def _of_argnums(fun, args, kwargs, nums):
+    """fun as a function of the arguments numbered nums, the others fixed."""
+    def f(*diff):
+        full = list(args)
+        for n, d in zip(nums, diff):
+            full[n] = d
+        return fun(*full, **kwargs)
+    return f
+
+
 def _split_aux(out, has_aux, where):
     if not has_aux:
         return out, None
@@ -185,13 +195,7 @@ def value_and_grad(fun, argnums=0, has_aux=False):
     @functools.wraps(fun)
     def vg(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), "grad")
-
-        def f(*diff):
-            full = list(args)
-            for n, d in zip(nums, diff):
-                full[n] = d
-            return fun(*full, **kwargs)
-
+        f = _of_argnums(fun, args, kwargs, nums)
         out, aux, pull = _record(f, [args[n] for n in nums], "grad", has_aux)
         if pull.out_tree.kind != "leaf" or np.shape(out) != ():
             what = (f"an array of shape {np.shape(out)}" if pull.out_tree.kind == "leaf"
@@ -369,13 +373,7 @@ def jacrev(fun, argnums=0, has_aux=False):
     def jac(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), "jacrev")
         trees, leaves = _flat_inputs(args, nums, "jacrev")
-
-        def f(*diff):
-            full = list(args)
-            for n, d in zip(nums, diff):
-                full[n] = d
-            return fun(*full, **kwargs)
-
+        f = _of_argnums(fun, args, kwargs, nums)
         out, aux, pull = _record(f, [args[n] for n in nums], "jacrev", has_aux)
         o_leaves, o_tree = tree_flatten(out)
         flat_in = [x for ls in leaves for x in ls]

@@ -318,6 +318,7 @@ case("sum", "keepdims_none", lambda m, x: m.sum(x, keepdims=True), Arg(2, 3))
 case("sum", "axis_minus1", lambda m, x: m.sum(x, axis=-1), Arg(2, 3))
 case("sum", "method", lambda m, x: x.sum(axis=1), Arg(3, 2))
 case("sum", "0d", lambda m, x: m.sum(x), Arg())
+case("sum", "keepdims_length1_axis", lambda m, x: m.sum(x, axis=1, keepdims=True), Arg(3, 1))
 case("sum", "mean_axis_0_2", lambda m, x: m.mean(x, axis=(0, 2), keepdims=True), Arg(2, 3, 2))
 
 for _name in ("max", "min"):
@@ -326,6 +327,9 @@ for _name in ("max", "min"):
     case(_name, "axis_0_2_keepdims",
          lambda m, x, _n=_name: getattr(m, _n)(x, axis=(0, 2), keepdims=True), Arg(2, 3, 2))
     case(_name, "method", lambda m, x, _n=_name: getattr(x, _n)(axis=0), Arg(3, 2))
+    # Reducing a length-1 axis with keepdims: the output has the input's shape.
+    case(_name, "keepdims_length1_axis",
+         lambda m, x, _n=_name: getattr(m, _n)(x, axis=1, keepdims=True), Arg(3, 1))
 # Ties split the derivative evenly (2-way and 3-way); non-smooth, so no finite differences.
 _TIES = np.array([[3.0, 1.0, 3.0], [2.0, 2.0, 2.0], [-1.0, 0.5, 0.25]])
 for _name in ("max", "min"):
@@ -337,6 +341,7 @@ case("prod", "axis_none", lambda m, x: m.prod(x), Arg(2, 3, lo=0.5, hi=1.5, sign
 case("prod", "axis_1", lambda m, x: m.prod(x, axis=1), Arg(3, 4))
 case("prod", "axis_0_1_keepdims", lambda m, x: m.prod(x, axis=(0, 1), keepdims=True), Arg(2, 2, 3))
 case("prod", "method", lambda m, x: x.prod(axis=0), Arg(3, 2))
+case("prod", "keepdims_length1_axis", lambda m, x: m.prod(x, axis=1, keepdims=True), Arg(3, 1))
 _ONE_ZERO = np.array([[1.5, 0.0, -2.0], [0.5, 1.2, -0.7]])
 _TWO_ZEROS = np.array([[0.0, 1.5, 0.0, 2.0], [1.1, -0.6, 0.9, 1.3]])
 case("prod", "one_zero_axis_1", lambda m, x: m.prod(x, axis=1), _ONE_ZERO)
