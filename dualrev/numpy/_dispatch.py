@@ -2,8 +2,9 @@
 from ..core import Tracer, strip
 
 
-def unary(prim, doc=None):
-    impl = prim.impl
+def unary(prim, np_fn=None, doc=None):
+    """The dnp function of a one-argument primitive; untraced calls run np_fn (or the impl)."""
+    impl = np_fn or prim.impl
 
     def fn(x):
         if isinstance(x, Tracer):
@@ -12,8 +13,9 @@ def unary(prim, doc=None):
     return _named(fn, prim.name, doc)
 
 
-def binary(prim, doc=None):
-    impl = prim.impl
+def binary(prim, np_fn=None, doc=None):
+    """The dnp function of a two-argument primitive; untraced calls run np_fn (or the impl)."""
+    impl = np_fn or prim.impl
 
     def fn(x, y):
         if isinstance(x, Tracer):

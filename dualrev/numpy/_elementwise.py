@@ -1,5 +1,11 @@
-"""Elementwise primitives (NumPy ufuncs) and their rules."""
+"""Elementwise primitives (NumPy ufuncs) and their rules.
+
+The arithmetic primitives are implemented with Python's operators: on arrays
+they run the same ufuncs, and on NumPy scalars (what 0-d results are) they
+take NumPy's much faster scalar path.  Untraced calls still go to the ufunc.
+"""
 import math
+import operator
 
 import numpy as np
 
@@ -35,23 +41,23 @@ def _unary_p(name, impl, jvp, vjp, **kw):
 
 
 add_p = Primitive(
-    "add", np.add,
+    "add", operator.add,
     jvp=(lambda x_dot, ans, x, y: x_dot, lambda y_dot, ans, x, y: y_dot),
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g), linear=True)
 subtract_p = Primitive(
-    "subtract", np.subtract,
+    "subtract", operator.sub,
     jvp=(lambda x_dot, ans, x, y: x_dot, lambda y_dot, ans, x, y: negative(y_dot)),
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g)), linear=True)
 multiply_p = Primitive(
-    "multiply", np.multiply,
+    "multiply", operator.mul,
     jvp=(lambda x_dot, ans, x, y: x_dot * y, lambda y_dot, ans, x, y: x * y_dot),
     vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: x * g))
 divide_p = Primitive(
-    "divide", np.divide,
+    "divide", operator.truediv,
     jvp=(lambda x_dot, ans, x, y: x_dot / y, lambda y_dot, ans, x, y: -(y_dot * ans) / y),
     vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -(g * ans) / y))
 power_p = Primitive(
-    "power", np.power,
+    "power", operator.pow,
     jvp=(lambda x_dot, ans, x, y: x_dot * _pow_dx(x, y),
          lambda y_dot, ans, x, y: y_dot * (ans * _log_base(x))),
     vjp=(lambda g, ans, x, y: g * _pow_dx(x, y),
@@ -69,7 +75,7 @@ minimum_p = Primitive(
     vjp=(lambda g, ans, x, y: g * _weights(y, x, g),
          lambda g, ans, x, y: g * _weights(x, y, g)))
 
-negative_p = _unary_p("negative", np.negative,
+negative_p = _unary_p("negative", operator.neg,
     jvp=lambda x_dot, ans, x: negative(x_dot),
     vjp=lambda g, ans, x: negative(g), linear=True)
 exp_p = _unary_p("exp", np.exp,
@@ -124,15 +130,15 @@ astype_p = Primitive(
     vjp=(lambda g, ans, x, *, dtype: g,),   # cast back by the central unbroadcast
     linear=True)
 
-add = binary(add_p)
-subtract = binary(subtract_p)
-multiply = binary(multiply_p)
-divide = binary(divide_p)
+add = binary(add_p, np.add)
+subtract = binary(subtract_p, np.subtract)
+multiply = binary(multiply_p, np.multiply)
+divide = binary(divide_p, np.divide)
 true_divide = divide
-power = binary(power_p)
-maximum = binary(maximum_p, "Differentiable ``numpy.maximum``; ties split the gradient 0.5/0.5.")
-minimum = binary(minimum_p, "Differentiable ``numpy.minimum``; ties split the gradient 0.5/0.5.")
-negative = unary(negative_p)
+power = binary(power_p, np.power)
+maximum = binary(maximum_p, doc="Differentiable ``numpy.maximum``; ties split the gradient 0.5/0.5.")
+minimum = binary(minimum_p, doc="Differentiable ``numpy.minimum``; ties split the gradient 0.5/0.5.")
+negative = unary(negative_p, np.negative)
 exp = unary(exp_p)
 log = unary(log_p)
 sin = unary(sin_p)
@@ -141,9 +147,9 @@ tan = unary(tan_p)
 tanh = unary(tanh_p)
 sinh = unary(sinh_p)
 cosh = unary(cosh_p)
-sqrt = unary(sqrt_p, "Differentiable ``numpy.sqrt``; sqrt'(0) = inf.")
+sqrt = unary(sqrt_p, doc="Differentiable ``numpy.sqrt``; sqrt'(0) = inf.")
 square = unary(square_p)
-abs = absolute = unary(abs_p, "Differentiable ``numpy.abs``; abs'(0) = 1 (as JAX).")
+abs = absolute = unary(abs_p, doc="Differentiable ``numpy.abs``; abs'(0) = 1 (as JAX).")
 
 
 def where(condition, x=None, y=None):
