@@ -507,3 +507,14 @@ def test_dual_tag_of_finished_jvp_is_escaped(manual_duals):
     d = dualrev.dual(2.0, 1.0, tag=box[0].tag)
     with raises(EscapedTracerError):
         dnp.sin(d)
+
+
+@pytest.mark.parametrize("fn", ["sum", "prod", "max", "mean"])
+def test_reduction_axis_errors_as_numpy(fn):
+    x = np.ones((2, 3))
+    with pytest.raises(ValueError, match="repeated axis"):
+        dualrev.grad(lambda x: dnp.sum(getattr(dnp, fn)(x, axis=(0, 0))))(x)
+    with pytest.raises(np.exceptions.AxisError, match="axis 2 is out of bounds"):
+        dualrev.grad(lambda x: dnp.sum(getattr(dnp, fn)(x, axis=2)))(x)
+    with pytest.raises(ValueError):
+        getattr(np, fn)(x, axis=(0, 0))

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..core import Primitive, Tracer, bind, strip
 from ._elementwise import astype, divide, multiply, where
-from ._shape import _reshape, broadcast_to, moveaxis, transpose
+from ._shape import _normalize_axes, _reshape, broadcast_to, moveaxis, transpose
 
 
 def _kept_shape(in_shape, axis):
@@ -85,18 +85,11 @@ prod_p = Primitive(
 
 
 def _norm_axis(axis, ndim, name):
+    """A reduction's axis as a sorted tuple of non-negative axes (None: all)."""
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for a in axes:
-        a = int(a)
-        if not -ndim <= a < builtins.max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
-            raise np.exceptions.AxisError(f"{name}: axis {a} is out of bounds for array of dimension {ndim}")
-        out.append(a % builtins.max(ndim, 1))
-    if ndim == 0:
-        return None
-    return tuple(sorted(set(out)))
+    axes = _normalize_axes(axis, builtins.max(ndim, 1), name)   # a 0-d array takes axis 0
+    return None if ndim == 0 else tuple(sorted(axes))
 
 
 def _sum(x, axis, keepdims):

@@ -128,8 +128,8 @@ def moveaxis(a, source, destination):
     if not isinstance(a, Tracer):
         return np.moveaxis(a, source, destination)
     nd = np.ndim(a.primal)
-    src = _normalize_axes(source, nd, "source")
-    dst = _normalize_axes(destination, nd, "destination")
+    src = _normalize_axes(source, nd, "moveaxis source")
+    dst = _normalize_axes(destination, nd, "moveaxis destination")
     if len(src) != len(dst):
         raise ValueError("moveaxis: `source` and `destination` arguments must have "
                          "the same number of elements")
@@ -150,7 +150,7 @@ def _normalize_axes(axes, nd, what):
                 f"{what}: axis {ax} is out of bounds for array of dimension {nd}")
         out.append(ax % nd)
     if len(set(out)) != len(out):
-        raise ValueError(f"moveaxis: repeated axis in `{what}` argument")
+        raise ValueError(f"{what}: repeated axis in {tuple(axes)}")
     return out
 
 
