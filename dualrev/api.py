@@ -336,9 +336,7 @@ def jacfwd(fun, argnums=0, has_aux=False):
         for li, x in enumerate(flat):
             for e in range(int(np.prod(np.shape(x)))):
                 tang = [_zeros_like(y) for y in flat]
-                basis = np.zeros(np.size(_strip(x)), dtype=np.result_type(_strip(x)))
-                basis[e] = 1
-                tang[li] = basis.reshape(np.shape(x))
+                tang[li] = _basis(x, e)
                 res = jvp(f, tuple(flat), tuple(tang), has_aux=has_aux)
                 out, t_out = res[0], res[1]
                 aux = res[2] if has_aux else None
@@ -351,15 +349,26 @@ def jacfwd(fun, argnums=0, has_aux=False):
             per_in = []
             for li, x in enumerate(flat):
                 ts = [tree_flatten(t)[0][oi] for (lj, t) in cols if lj == li]
-                shape = np.shape(o) + np.shape(x)
-                if ts:
-                    per_in.append(_reshape(_stack(ts, axis=-1), shape))
-                else:
-                    per_in.append(np.zeros(shape, dtype=np.result_type(_strip(o))))
+                per_in.append(_block(ts, -1, np.shape(o) + np.shape(x), o))
             per_out.append(_regroup(per_in, trees, leaves, single))
         J = tree_unflatten(o_tree, per_out)
         return (J, aux) if has_aux else J
     return functools.wraps(fun)(jac)
+
+
+def _basis(x, e):
+    """The e-th one-hot array with x's shape and dtype."""
+    b = np.zeros(np.size(_strip(x)), dtype=np.result_type(_strip(x)))
+    b[e] = 1
+    return b.reshape(np.shape(x))
+
+
+def _block(parts, axis, shape, like):
+    """One Jacobian block: the per-element derivatives stacked along axis,
+    or zeros of like's dtype when there are none."""
+    if parts:
+        return _reshape(_stack(parts, axis=axis), shape)
+    return np.zeros(shape, dtype=np.result_type(_strip(like)))
 
 
 def _regroup(per_in, trees, leaves, single):
@@ -382,18 +391,11 @@ def jacrev(fun, argnums=0, has_aux=False):
             rows = []
             for e in range(int(np.prod(np.shape(o)))):
                 cts = [_zeros_like(y) for y in o_leaves]
-                basis = np.zeros(np.size(_strip(o)), dtype=np.result_type(_strip(o)))
-                basis[e] = 1
-                cts[oi] = basis.reshape(np.shape(o))
+                cts[oi] = _basis(o, e)
                 g = pull(tree_unflatten(o_tree, cts))
                 rows.append([x for gi in g for x in tree_flatten(gi)[0]])
-            per_in = []
-            for li, x in enumerate(flat_in):
-                shape = np.shape(o) + np.shape(x)
-                if rows:
-                    per_in.append(_reshape(_stack([r[li] for r in rows], axis=0), shape))
-                else:
-                    per_in.append(np.zeros(shape, dtype=np.result_type(_strip(x))))
+            per_in = [_block([r[li] for r in rows], 0, np.shape(o) + np.shape(x), x)
+                      for li, x in enumerate(flat_in)]
             per_out.append(_regroup(per_in, trees, leaves, single))
         J = tree_unflatten(o_tree, per_out)
         return (J, aux) if has_aux else J
