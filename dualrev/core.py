@@ -181,11 +181,9 @@ class Primitive:
         ...     vjp=(lambda g, ans, x: g * cos(x),))
     """
 
-    def __init__(self, name, impl, jvp, vjp, *, linear=False, elementwise=False,
-                 register=True):
+    def __init__(self, name, impl, jvp, vjp, *, elementwise=False, register=True):
         self.name = name
         self.impl = impl
-        self.linear = linear
         self.elementwise = elementwise
         self._jvp = jvp
         self._vjp = vjp

@@ -43,11 +43,11 @@ def _unary_p(name, impl, jvp, vjp, **kw):
 add_p = Primitive(
     "add", operator.add,
     jvp=(lambda x_dot, ans, x, y: x_dot, lambda y_dot, ans, x, y: y_dot),
-    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g), linear=True)
+    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g))
 subtract_p = Primitive(
     "subtract", operator.sub,
     jvp=(lambda x_dot, ans, x, y: x_dot, lambda y_dot, ans, x, y: negative(y_dot)),
-    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g)), linear=True)
+    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g)))
 multiply_p = Primitive(
     "multiply", operator.mul,
     jvp=(lambda x_dot, ans, x, y: x_dot * y, lambda y_dot, ans, x, y: x * y_dot),
@@ -77,7 +77,7 @@ minimum_p = Primitive(
 
 negative_p = _unary_p("negative", operator.neg,
     jvp=lambda x_dot, ans, x: negative(x_dot),
-    vjp=lambda g, ans, x: negative(g), linear=True)
+    vjp=lambda g, ans, x: negative(g))
 exp_p = _unary_p("exp", np.exp,
     jvp=lambda x_dot, ans, x: x_dot * ans,
     vjp=lambda g, ans, x: g * ans)
@@ -117,7 +117,7 @@ where_p = Primitive(
     jvp=(None, lambda x_dot, ans, c, x, y: where(c, x_dot, 0),
          lambda y_dot, ans, c, x, y: where(c, 0, y_dot)),
     vjp=(None, lambda g, ans, c, x, y: where(c, g, 0),
-         lambda g, ans, c, x, y: where(c, 0, g)), linear=True)
+         lambda g, ans, c, x, y: where(c, 0, g)))
 
 
 def _astype_impl(x, *, dtype):
@@ -127,8 +127,7 @@ def _astype_impl(x, *, dtype):
 astype_p = Primitive(
     "astype", _astype_impl,
     jvp=(lambda x_dot, ans, x, *, dtype: astype(x_dot, dtype),),
-    vjp=(lambda g, ans, x, *, dtype: g,),   # cast back by the central unbroadcast
-    linear=True)
+    vjp=(lambda g, ans, x, *, dtype: g,))   # cast back by the central unbroadcast
 
 add = binary(add_p, np.add)
 subtract = binary(subtract_p, np.subtract)

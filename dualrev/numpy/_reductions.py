@@ -25,8 +25,7 @@ def _expand_back(g, in_shape, axis, keepdims):
 sum_p = Primitive(
     "sum", lambda x, *, axis, keepdims, in_shape: np.sum(x, axis=axis, keepdims=keepdims),
     jvp=(lambda x_dot, ans, x, *, axis, keepdims, in_shape: _sum(x_dot, axis, keepdims),),
-    vjp=(lambda g, ans, x, *, axis, keepdims, in_shape: _expand_back(g, in_shape, axis, keepdims),),
-    linear=True)
+    vjp=(lambda g, ans, x, *, axis, keepdims, in_shape: _expand_back(g, in_shape, axis, keepdims),))
 
 
 def _extreme_weights(x, ans, axis, keepdims, like):

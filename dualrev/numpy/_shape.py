@@ -6,26 +6,22 @@ from ..core import Primitive, Tracer, bind, strip
 reshape_p = Primitive(
     "reshape", lambda x, *, shape, in_shape: np.reshape(x, shape),
     jvp=(lambda x_dot, ans, x, *, shape, in_shape: _reshape(x_dot, shape),),
-    vjp=(lambda g, ans, x, *, shape, in_shape: _reshape(g, in_shape),),
-    linear=True)
+    vjp=(lambda g, ans, x, *, shape, in_shape: _reshape(g, in_shape),))
 
 transpose_p = Primitive(
     "transpose", lambda x, *, axes: np.transpose(x, axes),
     jvp=(lambda x_dot, ans, x, *, axes: transpose(x_dot, axes),),
-    vjp=(lambda g, ans, x, *, axes: transpose(g, tuple(np.argsort(axes))),),
-    linear=True)
+    vjp=(lambda g, ans, x, *, axes: transpose(g, tuple(np.argsort(axes))),))
 
 broadcast_to_p = Primitive(
     "broadcast_to", lambda x, *, shape: np.broadcast_to(x, shape),
     jvp=(lambda x_dot, ans, x, *, shape: broadcast_to(x_dot, shape),),
-    vjp=(lambda g, ans, x, *, shape: g,),   # summed back by the central unbroadcast
-    linear=True)
+    vjp=(lambda g, ans, x, *, shape: g,))   # summed back by the central unbroadcast
 
 getitem_p = Primitive(
     "getitem", lambda x, *, idx, in_shape: x[idx],
     jvp=(lambda x_dot, ans, x, *, idx, in_shape: bind(getitem_p, (x_dot,), dict(idx=idx, in_shape=in_shape)),),
-    vjp=(lambda g, ans, x, *, idx, in_shape: bind(scatter_add_p, (g,), dict(idx=idx, shape=in_shape)),),
-    linear=True)
+    vjp=(lambda g, ans, x, *, idx, in_shape: bind(scatter_add_p, (g,), dict(idx=idx, shape=in_shape)),))
 
 
 def _scatter_add(g, *, idx, shape):
@@ -40,8 +36,7 @@ def _scatter_add(g, *, idx, shape):
 scatter_add_p = Primitive(
     "scatter_add", _scatter_add,
     jvp=(lambda g_dot, ans, g, *, idx, shape: bind(scatter_add_p, (g_dot,), dict(idx=idx, shape=shape)),),
-    vjp=(lambda ct, ans, g, *, idx, shape: bind(getitem_p, (ct,), dict(idx=idx, in_shape=shape)),),
-    linear=True)
+    vjp=(lambda ct, ans, g, *, idx, shape: bind(getitem_p, (ct,), dict(idx=idx, in_shape=shape)),))
 
 
 def _concat_slice(i, sizes, axis):
@@ -54,8 +49,7 @@ concatenate_p = Primitive(
     jvp=lambda i: (lambda x_dot, ans, *xs, axis, sizes: bind(
         scatter_add_p, (x_dot,), dict(idx=_concat_slice(i, sizes, axis), shape=np.shape(ans)))),
     vjp=lambda i: (lambda g, ans, *xs, axis, sizes: bind(
-        getitem_p, (g,), dict(idx=_concat_slice(i, sizes, axis), in_shape=np.shape(g)))),
-    linear=True)
+        getitem_p, (g,), dict(idx=_concat_slice(i, sizes, axis), in_shape=np.shape(g)))))
 
 
 def _is_basic(idx):
