@@ -15,6 +15,8 @@ import numpy as np
 _levels = itertools.count(1)
 _NOPARAMS = {}
 _open_traces = [0]   # traces opened and not yet closed
+# A traced value combined with one of these keeps its shape and dtype (NumPy's weak scalars).
+PY_SCALARS = (float, int)
 
 
 class EscapedTracerError(RuntimeError):
@@ -163,9 +165,6 @@ def _reads(fn, names):
 class Primitive:
     """One operation: its implementation, JVP rules and VJP rules.
 
-    ``elementwise`` declares that a one-argument call keeps its argument's
-    shape and dtype.  Primitives are listed in ``registry`` unless
-    ``register=False``.
     ``jvp`` and ``vjp`` are tuples with one rule per positional argument
     (``None`` for an argument that is never differentiated), or a single
     callable ``rule(argnum)`` returning that rule, for variadic primitives.
@@ -174,7 +173,9 @@ class Primitive:
     that an outer transformation records them.
 
     What a VJP rule reads (``ans`` and which arguments) is found once from
-    its code: the tape keeps only those residuals.
+    its code: the tape keeps only those residuals.  ``elementwise`` declares
+    that a one-argument call keeps its argument's shape and dtype.
+    Primitives are listed in ``registry`` unless ``register=False``.
 
         >>> sin_p = Primitive("sin", np.sin,
         ...     jvp=(lambda x_dot, ans, x: x_dot * cos(x),),
@@ -199,13 +200,11 @@ class Primitive:
 
     def jvps(self, nargs):
         """The JVP rules for a call with nargs positional arguments."""
-        r = self._jvp
-        return r if isinstance(r, tuple) else self._expand("jvp", r, nargs)
+        return self.jvp_rules or self._expand("jvp", self._jvp, nargs)
 
     def vjps(self, nargs):
         """The VJP rules for a call with nargs positional arguments."""
-        r = self._vjp
-        return r if isinstance(r, tuple) else self._expand("vjp", r, nargs)
+        return self.vjp_rules or self._expand("vjp", self._vjp, nargs)
 
     def _expand(self, kind, factory, nargs):
         rules = self._rules.get((kind, nargs))
@@ -219,7 +218,7 @@ class Primitive:
         Returns ``(keep_ans, keep_args)`` with keep_args True (all), None
         (none) or a tuple of booleans, from what those VJP rules read.
         """
-        key = mask if isinstance(self._vjp, tuple) else (mask, nargs)
+        key = mask if self.vjp_rules is not None else (mask, nargs)
         s = self._saves.get(key)
         if s is None:
             keep_ans, keep = False, [False] * nargs

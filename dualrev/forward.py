@@ -1,7 +1,7 @@
 """Forward mode: dual numbers and the trace that propagates their tangents."""
 import numpy as np
 
-from .core import Trace, Tracer, bind, strip
+from .core import PY_SCALARS, Trace, Tracer, bind, strip
 from .numpy import add as _add, astype as _astype, broadcast_to as _broadcast_to
 
 
@@ -39,7 +39,7 @@ class DualTrace(Trace):
         else:
             t = rules[1](b.tangent, ans, x, y)
         # Against a Python scalar, the tangent already has the output's shape and dtype.
-        if (ta and tb) or type(y if ta else x) not in _PY_SCALARS:
+        if (ta and tb) or type(y if ta else x) not in PY_SCALARS:
             t = _fit(t, ans)
         return Dual(self, ans, t)
 
@@ -60,9 +60,6 @@ class DualTrace(Trace):
                 ti = rules[i](td, ans, *primals, **params)
                 t = ti if t is None else _add(t, ti)
         return Dual(self, ans, _fit(t, ans))
-
-
-_PY_SCALARS = (float, int)
 
 
 def _fit(t, ans):

@@ -1,7 +1,7 @@
 """Reverse mode: the tape (a forward-ordered Wengert list) and the backward sweep."""
 import numpy as np
 
-from .core import _NOPARAMS, Trace, Tracer, bind
+from .core import _NOPARAMS, PY_SCALARS, Trace, Tracer, bind
 from .numpy import add as _add
 from .numpy import _unbroadcast
 
@@ -54,7 +54,7 @@ class Tape(Trace):
             x if keep[0] else None, y if keep[1] else None)
         # Against a Python scalar, the output has the traced argument's shape and dtype.
         avals = None
-        if (ta and tb) or type(y if ta else x) not in _PY_SCALARS:
+        if (ta and tb) or type(y if ta else x) not in PY_SCALARS:
             avals = _avals((x, y), (ta, tb), ans)
         ids = a.idx if mask == 1 else (a.idx if ta else -1, b.idx if tb else -1)
         entries = self.entries
@@ -163,9 +163,6 @@ class Var(Tracer):
 
     def __repr__(self):
         return f"Var(%{self.idx}, primal={self.primal!r}, tape={self._trace.level})"
-
-
-_PY_SCALARS = (float, int)
 
 
 def _avals(vals, traced, ans):
