@@ -8,6 +8,8 @@ functional API sits on both::
 
     dualrev.grad(lambda x: dnp.sum(dnp.sin(x) ** 2))(np.ones(3))
 """
+import numpy as _np
+
 from . import numpy  # noqa: F401  (defines the primitives first)
 from .api import (grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, make_tape,  # noqa: F401
                   stop_gradient, value_and_grad, vjp)
@@ -16,5 +18,20 @@ from .forward import Dual, dual  # noqa: F401
 from .reverse import Tape, Var  # noqa: F401
 from .tree import tree_flatten, tree_leaves, tree_map, tree_unflatten  # noqa: F401
 from . import testing  # noqa: F401
+from .tensor import (Size, Tensor, enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
+                     set_grad_enabled)
+from .ops import (abs, add, allclose, amax, amin, arange, argmax, argmin,  # noqa: F401,A004
+                  as_tensor, cat, clamp, clip, concatenate, cos, div, empty, empty_like, equal,
+                  exp, eye, flatten, from_numpy, full, full_like, get_default_dtype, is_tensor,
+                  linspace, log, log_softmax, manual_seed, matmul, max, maximum, mean, min,
+                  minimum, mm, mul, neg, norm, numel, ones, ones_like, permute, pow, prod, rand,
+                  rand_like, randint, randn, randn_like, randperm, relu, reshape,
+                  set_default_dtype, sigmoid, sin, softmax, sqrt, square, squeeze, stack, sub,
+                  sum, t, tan, tanh, tensor, transpose, unsqueeze, where, zeros, zeros_like)
+from . import autograd, nn, optim  # noqa: F401,E402
+
+float16, float32, float64 = _np.dtype("float16"), _np.dtype("float32"), _np.dtype("float64")
+int32, int64, bool = _np.dtype("int32"), _np.dtype("int64"), _np.dtype("bool")  # noqa: A001
+half, float, double, long = float16, float32, float64, int64  # noqa: A001
 
 __version__ = "0.1.0"

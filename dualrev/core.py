@@ -9,12 +9,14 @@ impossible.
 """
 import dis
 import itertools
+import weakref
 
 import numpy as np
 
 _levels = itertools.count(1)
 _NOPARAMS = {}
 _open_traces = [0]   # traces opened and not yet closed
+_open = {}           # level -> weak reference, for each open trace
 # A traced value combined with one of these keeps its shape and dtype (NumPy's weak scalars).
 PY_SCALARS = (float, int)
 
@@ -39,11 +41,13 @@ class Trace:
         self.name = name
         self.nested = _open_traces[0] > 0
         _open_traces[0] += 1
+        _open[self.level] = weakref.ref(self)
 
     def close(self):
         if self.alive:
             self.alive = False
             _open_traces[0] -= 1
+            _open.pop(self.level, None)
 
     # A trace nothing refers to any more has no values left anywhere: a
     # hand-made dual tag is closed this way once its last Dual is gone.
@@ -56,6 +60,18 @@ class Trace:
             f"{self.name} was kept (e.g. in a closure or a global) and used after "
             f"{self.name} returned; its derivative would be wrong. Return it from "
             f"the function instead, or take dualrev.stop_gradient of it first.")
+
+
+def mark_open_traces_nested():
+    """Every open trace dispatches its primal computations from now on.
+
+    Called when a value of a lower level comes into being while traces are
+    open (an imperative graph started inside a transformation).
+    """
+    for ref in list(_open.values()):
+        t = ref()
+        if t is not None:
+            t.nested = True
 
 
 class Tracer:

@@ -85,18 +85,34 @@ class Tape(Trace):
                         _avals(vals, traced, ans)))
         return Var(self, ans, len(entries) - 1)
 
-    def backward(self, seeds, consume=False):
+    def backward(self, seeds, consume=False, keep=(), freed=None):
         """Sweep the tape in reverse from ``seeds`` {entry index: cotangent}.
 
-        Returns the list of cotangents per entry index (inputs' entries hold
-        theirs; others are cleared as the sweep passes).  With ``consume``,
-        each entry is dropped once used, so residuals are freed as we go.
+        Returns the list of cotangents per entry index: inputs' entries and
+        the entries listed in ``keep`` hold theirs; others are cleared as the
+        sweep passes.  With ``consume``, each entry is dropped once used (or
+        replaced by ``freed(entry)``), so residuals are freed as we go.
         """
         entries = self.entries
         cts = [None] * len(entries)
         for k, g in seeds.items():
             cts[k] = g if cts[k] is None else _add(cts[k], g)
-        for i in range(len(entries) - 1, -1, -1):
+        hi = len(entries) - 1
+        kept = {}
+        for k in sorted(set(keep), reverse=True):
+            # Every contribution to entry k comes from a later entry.
+            self._sweep(cts, hi, k, consume, freed)
+            kept[k] = cts[k]
+            hi = k
+        self._sweep(cts, hi, -1, consume, freed)
+        for k, g in kept.items():
+            cts[k] = g
+        return cts
+
+    def _sweep(self, cts, hi, lo, consume, freed):
+        """Pull the cotangents back through entries hi, hi-1, ..., lo+1."""
+        entries = self.entries
+        for i in range(hi, lo, -1):
             g = cts[i]
             if g is None:
                 continue
@@ -105,7 +121,7 @@ class Tape(Trace):
                 continue
             cts[i] = None
             if consume:
-                entries[i] = None
+                entries[i] = None if freed is None else freed(entry)
             prim, ids, args, ans, params, avals = entry
             rules = prim.vjp_rules or prim.vjps(len(args))
             if ids.__class__ is int:     # one traced argument, the first
@@ -121,7 +137,6 @@ class Tape(Trace):
                 if avals is not None and avals[j] is not None:
                     c = _unbroadcast(c, *avals[j])
                 cts[k] = c if cts[k] is None else _add(cts[k], c)
-        return cts
 
 
 class ListingTape(Tape):

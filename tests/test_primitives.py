@@ -26,6 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from dualrev.nn import functional as F
+from dualrev.numpy._shape import set_item
 from helpers import (AD, assert_tree_close, assert_tree_dtypes, dnp, dualrev, jax, jnp,
                      leaves, numerical_jacobian, seed_for, to_numpy, vdot)
 
@@ -267,6 +269,25 @@ case("scatter_add", "vjp_of_two_int_arrays",
 case("scatter_add", "jvp_of_concatenate",
      lambda m, x, y, tx: ad(m).jvp(lambda a: m.concatenate([a, y], axis=1), (x,), (tx,))[1],
      Arg(2, 2), Arg(2, 3), Arg(2, 2), diff=(2,))
+
+def _set_item(m, x, idx, v):
+    """``x[idx] = v`` out of place: JAX's ``x.at[idx].set(v)``."""
+    return x.at[idx].set(v) if m is jnp else set_item(x, idx, v)
+
+
+case("set_item", "slice_and_int_scalar_value", lambda m, x, v: _set_item(m, x, (slice(1, None), 0), v),
+     Arg(3, 2), Arg())
+case("set_item", "broadcast_row", lambda m, x, v: _set_item(m, x, slice(0, 2), v), Arg(3, 4), Arg(4))
+case("set_item", "int_array", lambda m, x, v: _set_item(m, x, np.array([2, 0]), v), Arg(3, 2),
+     Arg(2, 2))
+case("set_item", "everything", lambda m, x, v: _set_item(m, x, Ellipsis, v), Arg(2, 3), Arg(2, 3))
+case("set_item", "const_value", lambda m, x, v: _set_item(m, x, (0, slice(None)), v), Arg(2, 3),
+     np.array([1.0, -2.0, 0.5]), diff=(0,))
+
+case("sigmoid", "2x3", lambda m, x: jax.nn.sigmoid(x) if m is jnp else F.sigmoid(x),
+     Arg(2, 3, lo=-4, hi=4))
+case("sigmoid", "tails", lambda m, x: jax.nn.sigmoid(x) if m is jnp else F.sigmoid(x),
+     np.array([-40.0, -6.0, 0.0, 6.0, 40.0]))
 
 case("concatenate", "axis1_three", lambda m, x, y, z: m.concatenate([x, y, z], axis=1),
      Arg(2, 1), Arg(2, 3), Arg(2, 2))

@@ -39,6 +39,27 @@ scatter_add_p = Primitive(
     vjp=(lambda ct, ans, g, *, idx, shape: bind(getitem_p, (ct,), dict(idx=idx, in_shape=shape)),))
 
 
+def _set_item(x, v, *, idx):
+    out = np.array(x, copy=True)
+    out[idx] = v
+    return out
+
+
+def _placed(v_dot, ans, idx):
+    """v_dot placed at idx in zeros shaped like ans."""
+    zeros = np.zeros(np.shape(ans), dtype=np.result_type(strip(ans)))
+    return bind(set_item_p, (zeros, v_dot), dict(idx=idx))
+
+
+# x with x[idx] replaced by v (NumPy's ``x[idx] = v`` without the mutation).
+set_item_p = Primitive(
+    "set_item", _set_item,
+    jvp=(lambda x_dot, ans, x, v, *, idx: bind(set_item_p, (x_dot, 0.0), dict(idx=idx)),
+         lambda v_dot, ans, x, v, *, idx: _placed(v_dot, ans, idx)),
+    vjp=(lambda g, ans, x, v, *, idx: bind(set_item_p, (g, 0.0), dict(idx=idx)),
+         lambda g, ans, x, v, *, idx: bind(getitem_p, (g,), dict(idx=idx, in_shape=np.shape(g)))))
+
+
 def _concat_slice(i, sizes, axis):
     start = sum(sizes[:i])
     return (slice(None),) * axis + (slice(start, start + sizes[i]),)
@@ -179,6 +200,14 @@ def getitem(x, idx):
     if not isinstance(x, Tracer):
         return x[idx]
     return bind(getitem_p, (x,), dict(idx=idx, in_shape=np.shape(x.primal)))
+
+
+def set_item(x, idx, v):
+    """A copy of x with ``x[idx] = v`` applied: differentiable in x and v."""
+    idx = _static_index(idx)
+    if not isinstance(x, Tracer) and not isinstance(v, Tracer):
+        return _set_item(x, v, idx=idx)
+    return bind(set_item_p, (x, v), dict(idx=idx))
 
 
 def _static_index(idx):

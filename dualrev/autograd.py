@@ -1,0 +1,345 @@
+"""PyTorch's ``torch.autograd`` functions for Tensors: grad, backward, gradcheck, gradgradcheck."""
+import warnings
+
+import numpy as np
+
+from . import numpy as dnp
+from .core import Tracer, strip
+from .graph import Graph, grad_enabled, graph_var, unite
+from .ops import randn
+from .tensor import Tensor, _wrap, no_grad
+
+
+
+def _seq(x, what):
+    if isinstance(x, Tensor):
+        return (x,)
+    if isinstance(x, (list, tuple)):
+        return tuple(x)
+    raise TypeError(f"{what} must be a Tensor or a sequence of Tensors, got {type(x).__name__}")
+
+
+def _grads_arg(grads, n, what):
+    if grads is None:
+        return (None,) * n
+    grads = _seq(grads, what) if not isinstance(grads, (list, tuple)) else tuple(grads)
+    if len(grads) != n:
+        raise RuntimeError(f"{what}: got {len(grads)} gradients for {n} outputs")
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of ``tensors`` into the leaves' ``.grad``.
+
+    ``dualrev.autograd.backward([a, b])`` is ``(a + b).backward()`` for scalars.
+    """
+    tensors = _seq(tensors, "backward: tensors")
+    grads = _grads_arg(grad_tensors, len(tensors), "backward: grad_tensors")
+    run_backward(tensors, grads, retain_graph, create_graph,
+                 inputs=None if inputs is None else _seq(inputs, "backward: inputs"),
+                 where="backward")
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None, materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, as a tuple.
+
+    Nothing is accumulated into ``.grad``.  ``create_graph=True`` records the
+    computation, so the results can be differentiated again.
+
+    >>> x = dualrev.tensor(3.0, requires_grad=True)
+    >>> dualrev.autograd.grad(x ** 3, x)
+    (tensor(27.),)
+    """
+    outputs = _seq(outputs, "autograd.grad: outputs")
+    inputs = _seq(inputs, "autograd.grad: inputs")
+    grads = _grads_arg(grad_outputs, len(outputs), "autograd.grad: grad_outputs")
+    res = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs,
+                       where="autograd.grad", accumulate=False,
+                       allow_unused=bool(allow_unused) or materialize_grads)
+    if materialize_grads:
+        res = tuple(_wrap(np.zeros(t.shape, t.dtype)) if g is None else g
+                    for g, t in zip(res, inputs))
+    return res
+
+
+# ============================================================================ backward
+
+def _seed(out, g, n, create_graph, handed):
+    """The cotangent to start from at output n: an array, or a Tensor to record it as."""
+    shape, dtype = tuple(np.shape(strip(out._value))), np.result_type(strip(out._value))
+    if g is None:
+        if int(np.prod(shape)) != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs: this output has "
+                f"shape {shape}. Reduce it to a scalar first (e.g. .sum()), or pass the "
+                f"upstream gradient: backward(gradient) with a tensor of shape {shape}")
+        return np.ones(shape, dtype)
+    g = g if isinstance(g, Tensor) else _wrap(np.asarray(g))
+    gs = tuple(np.shape(strip(g._value)))
+    if gs != shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output[{n}] has a shape of {gs} and "
+                           f"output[{n}] has a shape of {shape}")
+    if np.result_type(strip(g._value)) != dtype:
+        g = g.type(dtype)
+    if create_graph and g.requires_grad:
+        return g
+    v = strip(g._value)
+    handed.add(id(v))
+    return v
+
+
+def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
+                 where="backward", accumulate=True, allow_unused=False):
+    """The engine behind ``Tensor.backward`` and ``autograd.grad``.
+
+    Seeds the graph of ``outputs`` with ``grad_outputs``, sweeps it once, and
+    either accumulates into ``.grad`` (leaves and retained tensors, or only
+    ``inputs`` if given) or returns the gradients of ``inputs``.
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    handed = set()
+    roots, seed_list = [], []
+    for n, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{where}: outputs must be Tensors, got {type(out).__name__}")
+        v = out._value
+        gv = graph_var(v)
+        if isinstance(v, Tracer) and gv is not v:
+            raise RuntimeError(
+                f"{where}: this tensor is traced by a dualrev transformation (grad, vjp, jvp, "
+                f"...); inside a transformation, differentiate with the functional API and "
+                f"return the result instead of calling {where}")
+        if gv is None and not out._rg:
+            raise RuntimeError(
+                f"element {n} of tensors does not require grad and does not have a grad_fn: "
+                f"no operation that made it was recorded. Create the inputs with "
+                f"requires_grad=True (and compute outside no_grad()) to differentiate.")
+        roots.append((out, gv))
+        seed_list.append(_seed(out, g, n, create_graph, handed))
+    wanted = [] if inputs is None else list(inputs)
+    for i, t in enumerate(wanted):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{where}: inputs must be Tensors, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError(f"{where}: input {i} does not require grad (one of the "
+                               f"differentiated Tensors does not require grad)")
+    found = [gv for _, gv in roots] + [graph_var(t._value) for t in wanted] + [
+        graph_var(s._value) for s in seed_list if isinstance(s, Tensor)]
+    graph, _ = unite([v for v in found if v is not None])
+    if graph is None:
+        graph = Graph()
+    seeds = {}
+    for (out, gv), s in zip(roots, seed_list):
+        k = gv.idx if gv is not None else graph.leaf_var(out).idx
+        if isinstance(s, Tensor):
+            s = s._value if graph_var(s._value) is not None else graph.leaf_var(s)
+        seeds[k] = s if k not in seeds else dnp.add(seeds[k], s)
+    keep = {graph_var(t._value).idx for t in wanted if graph_var(t._value) is not None}
+    if accumulate and inputs is None:
+        keep.update(k for k, r in graph.retained.items() if r() is not None)
+    cts = graph.pull(seeds, retain_graph, create_graph, keep)
+    prev = grad_enabled[0]
+    grad_enabled[0] = bool(create_graph)
+    try:
+        if not accumulate:
+            results = []
+            for i, (t, c) in enumerate(zip(wanted, _grads_of(graph, wanted, cts))):
+                if c is None and not allow_unused:
+                    raise RuntimeError(
+                        f"{where}: input {i} was not used in the graph of the outputs; pass "
+                        f"allow_unused=True to get None for it")
+                results.append(None if c is None else _wrap(_owned(c, t.dtype, handed)))
+            return tuple(results)
+        if inputs is not None:
+            for t, c in zip(wanted, _grads_of(graph, wanted, cts)):
+                if c is not None:
+                    _accumulate(t, c, handed)
+            return None
+        for k, leaf in graph.inputs:
+            if cts[k] is not None and leaf._rg:
+                _accumulate(leaf, cts[k], handed)
+        for k, ref in list(graph.retained.items()):
+            t = ref()
+            if t is not None and cts[k] is not None:
+                _accumulate(t, cts[k], handed)
+        return None
+    finally:
+        grad_enabled[0] = prev
+
+
+def _grads_of(graph, wanted, cts):
+    """Per wanted tensor, its cotangent (summed over a leaf's input entries), or None."""
+    for t in wanted:
+        gv = graph_var(t._value)
+        if gv is not None:
+            yield cts[gv.idx]
+            continue
+        c = None
+        for k, leaf in graph.inputs:
+            if leaf is t and cts[k] is not None:
+                c = cts[k] if c is None else dnp.add(c, cts[k])
+        yield c
+
+
+def _owned(c, dtype, handed):
+    """c as an array no other tensor holds (a copy if needed), of the given dtype."""
+    if isinstance(c, Tracer):
+        return c if np.result_type(strip(c)) == dtype else dnp.astype(c, dtype)
+    if (c.__class__ is not np.ndarray or c.base is not None or id(c) in handed
+            or not c.flags.writeable or c.dtype != dtype):
+        c = np.array(c, dtype=dtype)
+    handed.add(id(c))
+    return c
+
+
+def _accumulate(t, c, handed):
+    c = _owned(c, t.dtype, handed)
+    if t._grad is None:
+        t._grad = _wrap(c)
+        return
+    old = t._grad._value
+    if isinstance(c, Tracer) or old.__class__ is not np.ndarray or not old.flags.writeable:
+        t._grad = _wrap(dnp.add(old, c))
+    else:
+        np.add(old, c, out=old)
+        t._grad._vc[0] += 1
+
+
+# ============================================================================ gradcheck
+
+class GradcheckError(RuntimeError):
+    """gradcheck found analytical and numerical derivatives that disagree."""
+
+
+def _outputs(func, inputs):
+    out = func(*inputs)
+    return _seq(out, "gradcheck: the function's output")
+
+
+def _perturbed(inputs, i, flat_index, delta):
+    """inputs with element flat_index of input i moved by delta (a copy of that input)."""
+    x = np.array(strip(inputs[i]._value), copy=True)
+    x.reshape(-1)[flat_index] += delta
+    t = Tensor(x, dtype=x.dtype, requires_grad=inputs[i]._rg)
+    return inputs[:i] + (t,) + inputs[i + 1:]
+
+
+def _numerical_jacobians(func, inputs, diff, eps):
+    """J[o][i]: (output o size, input i size) central differences."""
+    outs = [np.asarray(strip(o._value), dtype=np.float64) for o in _outputs(func, inputs)]
+    J = [[np.zeros((o.size, inputs[i].numel())) for i in diff] for o in outs]
+    for col, i in enumerate(diff):
+        for e in range(inputs[i].numel()):
+            plus = _outputs(func, _perturbed(inputs, i, e, eps))
+            minus = _outputs(func, _perturbed(inputs, i, e, -eps))
+            for o, (p, m) in enumerate(zip(plus, minus)):
+                d = (np.asarray(strip(p._value), np.float64)
+                     - np.asarray(strip(m._value), np.float64)) / (2 * eps)
+                J[o][col][:, e] = d.reshape(-1)
+    return J
+
+
+def _analytical_jacobians(func, inputs, diff):
+    outs = _outputs(func, inputs)
+    J = [[np.zeros((o.numel(), inputs[i].numel())) for i in diff] for o in outs]
+    for o, out in enumerate(outs):
+        if not out.requires_grad:
+            continue
+        for k in range(out.numel()):
+            seed = np.zeros(out.numel(), dtype=out.dtype)
+            seed[k] = 1
+            gs = grad(out, [inputs[i] for i in diff], _wrap(seed.reshape(out.shape)),
+                      retain_graph=True, allow_unused=True)
+            for col, g in enumerate(gs):
+                if g is not None:
+                    J[o][col][k, :] = np.asarray(strip(g._value), np.float64).reshape(-1)
+    return J
+
+
+def _index_str(flat, shape):
+    if not shape:
+        return ""
+    return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]"
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+              nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
+              check_batched_grad=False, fast_mode=False):
+    """Compare backward()'s Jacobians of func with central finite differences.
+
+    For every output and every input that requires grad, each entry must
+    satisfy ``|analytical - numerical| <= atol + rtol * |numerical|``.
+    Returns True, or raises ``GradcheckError`` naming the output, the input
+    and the worst entry (returns False with ``raise_exception=False``).
+    Use float64 inputs: in float32 the differences are too coarse.
+    """
+    inputs = _seq(inputs, "gradcheck: inputs")
+    diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not diff:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient, "
+                         "but none of them have requires_grad=True.")
+    for i in diff:
+        if inputs[i].dtype != np.float64:
+            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating "
+                          f"point tensor ({inputs[i].dtype}). This check will likely fail if all "
+                          f"the inputs are not of double precision.", UserWarning, stacklevel=2)
+    numerical = _numerical_jacobians(func, inputs, diff, eps)
+    analytical = _analytical_jacobians(func, inputs, diff)
+    outs = _outputs(func, inputs)
+    for o, (n_row, a_row) in enumerate(zip(numerical, analytical)):
+        for col, (n, a) in enumerate(zip(n_row, a_row)):
+            excess = np.abs(a - n) - (atol + rtol * np.abs(n))
+            bad = ~(excess <= 0)
+            if not bad.any():
+                continue
+            i = diff[col]
+            r, c = np.unravel_index(int(np.nanargmax(np.where(bad, np.nan_to_num(
+                excess, nan=np.inf), -np.inf))), a.shape)
+            msg = (f"Jacobian mismatch for output {o} with respect to input {i}: "
+                   f"{int(bad.sum())} of {a.size} entries differ. Worst entry: "
+                   f"d output{_index_str(r, tuple(outs[o].shape))} / d input"
+                   f"{_index_str(c, tuple(inputs[i].shape))}: numerical {n[r, c]!r}, "
+                   f"analytical {a[r, c]!r} (|difference| {abs(a[r, c] - n[r, c]):.6g} > "
+                   f"atol + rtol * |numerical| = {atol + rtol * abs(n[r, c]):.6g})")
+            if a.size <= 100:
+                msg += (f",\nnumerical:\n{np.array2string(n, precision=6)}\nanalytical:\n"
+                        f"{np.array2string(a, precision=6)}")
+            if raise_exception:
+                raise GradcheckError(msg)
+            return False
+    return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
+                  check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+                  fast_mode=False):
+    """Check second derivatives: gradcheck of the vector-Jacobian product of func.
+
+    The checked function maps ``(inputs, grad_outputs)`` to
+    ``autograd.grad(func(inputs), inputs, grad_outputs, create_graph=True)``;
+    random grad_outputs are drawn when not given.
+    """
+    inputs = _seq(inputs, "gradgradcheck: inputs")
+    outs = _outputs(func, inputs)
+    if grad_outputs is None:
+        with no_grad():
+            grad_outputs = tuple(randn(o.shape, dtype=o.dtype, requires_grad=True) for o in outs)
+    else:
+        grad_outputs = _seq(grad_outputs, "gradgradcheck: grad_outputs")
+    n = len(inputs)
+
+    def vjp_of_func(*args):
+        xs, gos = args[:n], args[n:]
+        ys = _outputs(func, xs)
+        diff = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+        gs = grad(ys, diff, gos, create_graph=True, allow_unused=True)
+        return tuple(g for g in gs if g is not None)
+
+    return gradcheck(vjp_of_func, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol,
+                     rtol=rtol, raise_exception=raise_exception)
+
+
+__all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "GradcheckError"]

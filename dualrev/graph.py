@@ -1,0 +1,265 @@
+"""The imperative layer's tape: one Graph per connected computation of Tensors.
+
+A Graph is a reverse-mode ``Tape`` that is never closed by a function
+returning: it lives as long as some Tensor refers to it, and is freed with
+the last one.  All graphs share level 0, below every functional
+transformation, so a transformation applied to Tensors sees their graph's
+values as the primals it differentiates.
+
+An operation on values of two graphs first merges the smaller graph into the
+larger (its entries are appended, their indices shifted); the Vars of the
+merged graph are re-pointed lazily, the next time they are used.
+
+Leaves (Tensors made by the user, with ``requires_grad=True``) belong to no
+graph: a graph that uses one records an input entry for it, and the backward
+sweep adds that entry's cotangent to the leaf's ``.grad``.
+"""
+import numpy as np
+
+from . import core
+from .core import Tracer, bind, strip
+from .reverse import Tape, Var
+
+grad_enabled = [True]
+
+
+class Unusable:
+    """Stands in for the primitive of an entry that can no longer be pulled
+    back (its residuals were freed, or changed in place): its VJP raises."""
+
+    def __init__(self, prim, message):
+        self.prim = getattr(prim, "prim", prim)
+        self.name = self.prim.name
+        self.message = message
+        self.vjp_rules = self
+
+    def __getitem__(self, argnum):
+        return self._raise
+
+    def _raise(self, *args, **kwargs):
+        raise RuntimeError(self.message)
+
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or to use values it saved after "
+    "they were freed). The saved values of an operation are freed when backward() passes "
+    "it; call backward(retain_graph=True) (or autograd.grad(..., retain_graph=True)) the "
+    "first time if you need to go through the graph again.")
+_freed_prims = {}
+
+
+def _freed(entry):
+    """What a consumed entry becomes: no residuals, a VJP that explains."""
+    prim, ids, args, ans, params, avals = entry
+    u = _freed_prims.get(prim)
+    if u is None:
+        u = _freed_prims[prim] = Unusable(prim, _FREED_MESSAGE)
+    return (u, ids, (None,) * len(args), None, params, avals)
+
+
+class Graph(Tape):
+    """The tape of one imperative computation.
+
+    Besides the entries of a ``Tape`` it keeps ``inputs`` (entry index, leaf
+    Tensor), ``leaves`` (id of a leaf -> its entry index and version),
+    ``saved`` (for each Tensor whose value an entry keeps: its version
+    counter, the version when saved, the entry index and a description) and
+    ``retained`` (entry index -> weak reference to a Tensor that retains its
+    gradient).
+    """
+
+    __slots__ = ("fwd", "inputs", "leaves", "saved", "retained")
+
+    def __init__(self):
+        # Not Trace.__init__: every graph has level 0 and is closed only when freed.
+        self.level = 0
+        self.alive = True
+        self.name = "backward"
+        self.nested = False      # no value of another trace reaches level 0
+        self.entries = []
+        self.fwd = None          # (graph, index offset) once merged into another
+        self.inputs = []
+        self.leaves = {}
+        self.saved = []
+        self.retained = {}
+        core._open_traces[0] += 1
+        if core._open:
+            core.mark_open_traces_nested()
+
+    def __repr__(self):
+        return f"<Graph of {len(self.entries)} entries>"
+
+    # -------------------------------------------------------------- recording
+
+    def process1(self, prim, a):
+        if self.fwd is not None:
+            return bind(prim, (resolve(a),))
+        if not grad_enabled[0]:
+            return prim.impl(a.primal)
+        return Tape.process1(self, prim, a)
+
+    def process2(self, prim, a, b):
+        if self.fwd is not None or _foreign(self, a) or _foreign(self, b):
+            return bind(prim, unite((a, b))[1])
+        if not grad_enabled[0]:
+            return prim.impl(_primal(a), _primal(b))
+        return Tape.process2(self, prim, a, b)
+
+    def process(self, prim, args, params):
+        if self.fwd is not None or any(_foreign(self, a) for a in args):
+            return bind(prim, unite(args)[1], params)
+        if not grad_enabled[0]:
+            return prim.impl(*[_primal(a) for a in args], **params)
+        return Tape.process(self, prim, args, params)
+
+    def leaf_var(self, t):
+        """The Var of leaf Tensor t in this graph, recording an input entry if new."""
+        rec = self.leaves.get(id(t))
+        if rec is not None and rec[1] == t._vc[0]:
+            return Var(self, t._value, rec[0])
+        self.entries.append(None)
+        k = len(self.entries) - 1
+        self.inputs.append((k, t))
+        self.leaves[id(t)] = (k, t._vc[0])
+        return Var(self, t._value, k)
+
+    def note_saved(self, vc, k, what):
+        """Entry k keeps the value of a Tensor whose version counter is vc."""
+        self.saved.append((vc, vc[0], k, what))
+
+    # -------------------------------------------------------------- backward
+
+    def check_versions(self):
+        """Entries whose saved values were changed in place since become unusable."""
+        entries = self.entries
+        for vc, version, k, what in self.saved:
+            if vc[0] == version:
+                continue
+            e = entries[k]
+            if e is None or isinstance(e[0], Unusable):
+                continue
+            op = f" ({vc[1]})" if vc[1] else ""
+            msg = (f"one of the values needed for gradient computation has been modified by "
+                   f"an in-place operation{op}: {what} is at version {vc[0]}; expected version "
+                   f"{version} instead. {op_name(e[0])} saved it for its backward. Compute "
+                   f"the new value out of place (x = x + 1 instead of x.add_(1)), or clone() "
+                   f"the tensor before changing it.")
+            entries[k] = (Unusable(e[0], msg),) + e[1:]
+
+    def pull(self, seeds, retain_graph, create_graph, keep=()):
+        """The backward sweep from seeds {entry index: cotangent}; the cotangents per entry."""
+        self.check_versions()
+        entries = self.entries
+        n = len(entries)
+        prev = grad_enabled[0]
+        if not create_graph:
+            grad_enabled[0] = False
+            try:
+                return self.backward(seeds, consume=not retain_graph, keep=keep,
+                                     freed=_freed)
+            finally:
+                grad_enabled[0] = prev
+        # Record the sweep itself: the VJP rules see the residuals as this graph's values.
+        plain = entries[:n]
+        for i in range(n):
+            e = entries[i]
+            if e is not None:
+                entries[i] = _traced_entry(self, i, e)
+        grad_enabled[0] = True
+        try:
+            return self.backward(seeds, consume=not retain_graph, keep=keep, freed=_freed)
+        finally:
+            grad_enabled[0] = prev
+            for i in range(n):
+                if entries[i] is not None and not isinstance(entries[i][0], Unusable):
+                    entries[i] = plain[i]
+
+
+def _traced_entry(graph, i, entry):
+    prim, ids, args, ans, params, avals = entry
+    if isinstance(prim, Unusable):
+        return entry
+    ks = (ids,) + (-1,) * (len(args) - 1) if ids.__class__ is int else ids
+    args = tuple(Var(graph, v, k) if k >= 0 and v is not None else v for v, k in zip(args, ks))
+    return (prim, ids, args, None if ans is None else Var(graph, ans, i), params, avals)
+
+
+def op_name(prim):
+    """``MultiplyBackward`` for the multiply primitive: the name of its step in backward."""
+    prim = getattr(prim, "prim", prim)
+    return "".join(w.capitalize() for w in prim.name.split("_")) + "Backward"
+
+
+def _foreign(graph, x):
+    return x.__class__ is Var and x._trace is not graph
+
+
+def _primal(x):
+    return x.primal if x.__class__ is Var else x
+
+
+def resolve(v):
+    """Re-point a Var of a merged graph at the graph that holds its entry now."""
+    g = v._trace
+    if g.fwd is None:
+        return v
+    k = v.idx
+    while g.fwd is not None:
+        g, off = g.fwd
+        k += off
+    v._trace = g
+    v.idx = k
+    return v
+
+
+def graph_var(x):
+    """The graph Var at the bottom of x (under any functional tracers), or None."""
+    while isinstance(x, Tracer):
+        if x.__class__ is Var and x._trace.level == 0:
+            return resolve(x)
+        x = x.primal
+    return None
+
+
+def unite(values):
+    """One graph for every graph Var among values (merging as needed): ``(graph, values)``."""
+    graph = None
+    for v in values:
+        if v.__class__ is Var and v._trace.level == 0:
+            g = resolve(v)._trace
+            if graph is None:
+                graph = g
+            elif g is not graph:
+                graph = merge(graph, g)
+    if graph is not None:
+        for v in values:
+            if v.__class__ is Var and v._trace.level == 0:
+                resolve(v)
+    return graph, values
+
+
+def merge(a, b):
+    """Merge the smaller of two graphs into the larger; the larger is returned."""
+    if len(a.entries) > len(b.entries):
+        a, b = b, a
+    off = len(b.entries)
+    put = b.entries.append
+    for e in a.entries:
+        if e is not None:
+            prim, ids, args, ans, params, avals = e
+            ids = ids + off if ids.__class__ is int else [k + off if k >= 0 else -1 for k in ids]
+            e = (prim, ids, args, ans, params, avals)
+        put(e)
+    b.inputs += [(k + off, t) for k, t in a.inputs]
+    b.saved += [(vc, version, k + off, what) for vc, version, k, what in a.saved]
+    b.retained.update({k + off: r for k, r in a.retained.items()})
+    a.fwd = (b, off)
+    a.entries, a.inputs, a.leaves, a.saved, a.retained = [], [], {}, [], {}
+    a.close()
+    return b
+
+
+def describe(value):
+    """'a float32 tensor of shape (3,)' for messages."""
+    x = strip(value)
+    return f"a {np.result_type(x)} tensor of shape {tuple(np.shape(x))}"

@@ -1,0 +1,198 @@
+"""Optimizers: SGD (momentum, Nesterov, weight decay), Adam and AdamW, as ``torch.optim``.
+
+``step()`` updates each parameter's values in place from its ``.grad``
+(parameters without a gradient are skipped) and bumps its version, so a
+graph that saved the old values refuses to run backward through them.
+"""
+import numpy as np
+
+from .core import strip
+from .nn.modules import _zero_grad
+from .tensor import Tensor, enable_grad
+
+
+class Optimizer:
+    """Base class: parameter groups (each a dict with 'params' and hyperparameters)
+    and per-parameter ``state``."""
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.state = {}
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            "Tensors or dicts, but got a Tensor")
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    def add_param_group(self, group):
+        group = dict(group)
+        ps = group["params"]
+        ps = [ps] if isinstance(ps, Tensor) else list(ps)
+        for p in ps:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in ps) or len({id(p) for p in ps}) != len(ps):
+            raise ValueError("some parameters appear more than once (in one or more parameter "
+                             "groups)")
+        group["params"] = ps
+        for k, v in self.defaults.items():
+            group.setdefault(k, v)
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none=True):
+        """Clear the gradients: to None (the default, as PyTorch >= 2.0) or to zeros."""
+        for g in self.param_groups:
+            for p in g["params"]:
+                _zero_grad(p, set_to_none)
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns closure()'s loss."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    g = np.asarray(strip(p.grad._value))
+                    if group.get("maximize"):
+                        g = -g
+                    x = _writable(p)
+                    self._update(x, g, self.state.setdefault(p, {}), group)
+                    p._vc[0] += 1
+                    p._vc[1] = f"{type(self).__name__}.step"
+        return loss
+
+    def _update(self, x, g, state, group):
+        raise NotImplementedError
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(g):
+                if k != "params":
+                    lines.append(f"    {k}: {g[k]}")
+        return "\n".join(lines) + "\n)"
+
+
+def _writable(p):
+    """The parameter's array, made writable (a private copy) if it was not."""
+    x = p._value
+    if x.__class__ is not np.ndarray or not x.flags.writeable:
+        x = p._value = np.array(strip(x), copy=True)
+    return x
+
+
+def _check(name, value, ok):
+    if not ok:
+        raise ValueError(f"Invalid {name}: {value}")
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, PyTorch's algorithm::
+
+        g = grad + weight_decay * x
+        buf = momentum * buf + (1 - dampening) * g      (buf = g at the first step)
+        g = g + momentum * buf if nesterov else buf     (when momentum != 0)
+        x = x - lr * g
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                 *, maximize=False):
+        _check("learning rate", lr, lr >= 0)
+        _check("momentum value", momentum, momentum >= 0)
+        _check("weight_decay value", weight_decay, weight_decay >= 0)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
+
+    def _update(self, x, g, state, group):
+        wd, mom = group["weight_decay"], group["momentum"]
+        if wd:
+            g = g + wd * x
+        if mom:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = np.array(g, copy=True)
+            else:
+                buf *= mom
+                buf += (1 - group["dampening"]) * g
+            g = g + mom * buf if group["nesterov"] else buf
+        x -= group["lr"] * g
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), PyTorch's algorithm and defaults::
+
+        g = grad + weight_decay * x                   (L2 penalty; AdamW decays instead)
+        m = b1 * m + (1 - b1) * g;   v = b2 * v + (1 - b2) * g**2
+        x = x - lr / (1 - b1**t) * m / (sqrt(v) / sqrt(1 - b2**t) + eps)
+
+    with ``v`` replaced by its running maximum when ``amsgrad``.
+    """
+
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, maximize=False):
+        _check("learning rate", lr, lr >= 0)
+        _check("epsilon value", eps, eps >= 0)
+        _check("beta parameter at index 0", betas[0], 0 <= betas[0] < 1)
+        _check("beta parameter at index 1", betas[1], 0 <= betas[1] < 1)
+        _check("weight_decay value", weight_decay, weight_decay >= 0)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
+
+    def _update(self, x, g, state, group):
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(x)
+            state["exp_avg_sq"] = np.zeros_like(x)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(x)
+        if wd:
+            if self._decoupled:
+                x *= 1 - lr * wd
+            else:
+                g = g + wd * x
+        state["step"] += 1
+        t = state["step"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * (g * g)
+        if group["amsgrad"]:
+            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        denom = np.sqrt(v) / np.sqrt(1 - b2 ** t) + eps
+        x -= (lr / (1 - b1 ** t)) * m / denom
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): ``x *= 1 - lr * weight_decay``
+    before the Adam step; ``weight_decay`` defaults to 0.01, as PyTorch."""
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW"]

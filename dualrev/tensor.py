@@ -1,0 +1,1108 @@
+"""Tensors: the PyTorch-style imperative layer, recorded on the reverse-mode tape.
+
+A ``Tensor`` boxes a value: a NumPy array, a Var of an imperative ``Graph``
+(once an operation on Tensors that require grad recorded it), or a traced
+value of a functional transformation (inside ``dualrev.grad`` and friends).
+Tensors dispatch above every transformation: an operation unwraps its
+Tensor arguments, registers leaves that require grad in the graph, binds the
+primitive again on the values (so the graph and any transformation see it),
+and boxes the result.
+
+    >>> x = dualrev.tensor(3.0, requires_grad=True)
+    >>> y = x ** 2
+    >>> y.backward()
+    >>> x.grad
+    tensor(6.)
+"""
+import collections
+import functools
+import math
+import warnings
+import weakref
+
+import numpy as np
+
+from . import numpy as dnp
+from .core import _NOPARAMS, Tracer, bind, strip
+from .graph import Graph, describe, grad_enabled, graph_var, op_name, resolve
+from .numpy import _reductions as _red, _shape as _sh
+from .reverse import Var
+
+_default_dtype = [np.dtype(np.float32)]
+_rng = [np.random.default_rng()]
+_VIEWS = frozenset([_sh.reshape_p, _sh.transpose_p, _sh.broadcast_to_p, _sh.getitem_p])
+
+
+# ============================================================================ dispatch
+
+class _TensorTrace:
+    """Where operations on Tensors go: above every transformation's level."""
+
+    level = math.inf
+    name = "tensor"
+    alive = True
+
+    def process1(self, prim, x):
+        return _apply(prim, (x,), _NOPARAMS)
+
+    def process2(self, prim, x, y):
+        return _apply(prim, (x, y), _NOPARAMS)
+
+    def process(self, prim, args, params):
+        return _apply(prim, tuple(args), params)
+
+
+def _apply(prim, args, params):
+    enabled = grad_enabled[0]
+    vals = list(args)
+    graph = None
+    leaves = None
+    for j, a in enumerate(args):
+        if isinstance(a, Tensor):
+            v = a._value
+            if v.__class__ is Var and v._trace.level == 0:
+                resolve(v)
+                if not enabled:
+                    v = v.primal
+                elif graph is None:
+                    graph = v._trace
+            elif a._rg and enabled:
+                leaves = (leaves or []) + [j]
+            vals[j] = v
+    if leaves:
+        if graph is None:
+            graph = Graph()
+        for j in leaves:
+            vals[j] = graph.leaf_var(args[j])
+    out = bind(prim, vals, params)
+    t = _wrap(out)
+    if prim in _VIEWS and isinstance(args[0], Tensor) and np.may_share_memory(
+            strip(out), strip(args[0]._value)):
+        t._vc = args[0]._vc        # a view: in-place changes show in both
+    if graph is not None and out.__class__ is Var and out._trace.level == 0:
+        _note_saved(prim, out, args, t)
+    return t
+
+
+def _note_saved(prim, out, args, t):
+    """Remember the versions of the Tensors whose values the new entry keeps."""
+    g = out._trace
+    entry = g.entries[out.idx]
+    if entry is None:
+        return
+    saved, ans = entry[2], entry[3]
+    for j, a in enumerate(args):
+        if saved[j] is not None and isinstance(a, Tensor):
+            g.note_saved(a._vc, out.idx, _SavedValue(a._value))
+    if ans is not None:
+        g.note_saved(t._vc, out.idx, _SavedValue(out, prim))
+
+
+class _SavedValue:
+    """A saved Tensor value, described for error messages only when needed."""
+
+    __slots__ = ("value", "prim")
+
+    def __init__(self, value, prim=None):
+        self.value, self.prim = value, prim
+
+    def __str__(self):
+        s = describe(self.value)
+        if self.prim is not None:
+            return f"{s}, output 0 of {op_name(self.prim)}"
+        v = self.value
+        if v.__class__ is Var and v._trace.level == 0:
+            e = resolve(v)._trace.entries[v.idx]
+            if e is not None:
+                return f"{s}, output 0 of {op_name(e[0])}"
+        return f"{s} (a leaf)"
+
+
+_TENSOR_TRACE = _TensorTrace()
+
+
+def _wrap(value, vc=None):
+    t = object.__new__(Tensor)
+    if value.__class__ is not np.ndarray and not isinstance(value, Tracer):
+        value = np.asarray(value)
+    t._value = value
+    t._rg = False
+    t._grad = None
+    t._vc = [0, None] if vc is None else vc
+    t._retains = False
+    return t
+
+
+def _tensor_args(args, kwargs):
+    return any(isinstance(a, Tensor) for a in args) or any(
+        isinstance(a, Tensor) for a in kwargs.values())
+
+
+# ============================================================================ Tensor
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints."""
+
+    def __repr__(self):
+        return f"dualrev.Size({list(self)})"
+
+    def numel(self):
+        return int(np.prod(self))
+
+
+_MinMax = collections.namedtuple("_MinMax", ["values", "indices"])
+
+
+class Tensor(Tracer):
+    """An array that records the operations applied to it, for ``backward()``.
+
+    Make one with ``dualrev.tensor(data, requires_grad=...)`` or the other
+    factories (``randn``, ``zeros``...).  ``Tensor(data)`` is ``tensor(data)``.
+    """
+
+    __slots__ = ("_value", "_rg", "_grad", "_vc", "_retains", "__weakref__")
+    _trace = _TENSOR_TRACE
+    __array_priority__ = 1000
+
+    def __new__(cls, data=(), *, dtype=None, requires_grad=False):
+        t = object.__new__(cls)
+        t._value = _data_array(data, dtype, copy=True)
+        t._rg = False
+        t._grad = None
+        t._vc = [0, None]
+        t._retains = False
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def primal(self):
+        return self._value
+
+    @property
+    def data(self):
+        """The value without its graph (sharing memory and version counter)."""
+        return _wrap(strip(self._value), self._vc)
+
+    @data.setter
+    def data(self, other):
+        self._value = _data_array(other, None, copy=False)
+
+    @property
+    def requires_grad(self):
+        return self._rg or graph_var(self._value) is not None
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        """Make this leaf record operations (or stop); returns self."""
+        if not self.is_leaf:
+            if requires_grad:
+                return self
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables; use "
+                "detach() to get a tensor without a graph")
+        if requires_grad and self.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only tensors of floating point dtype can require gradients, but this "
+                f"tensor has dtype {self.dtype}")
+        self._rg = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self):
+        """True unless the tensor is the result of a recorded operation."""
+        return graph_var(self._value) is None
+
+    @property
+    def grad_fn(self):
+        """The recorded operation that made this tensor (None for leaves)."""
+        v = graph_var(self._value)
+        if v is None or v._trace.entries[v.idx] is None:
+            return None
+        return GradFn(v)
+
+    @property
+    def grad(self):
+        """The gradient accumulated by ``backward()`` (leaves and retain_grad tensors)."""
+        if self._grad is None and not self.is_leaf and not self._retains:
+            warnings.warn(
+                "The .grad attribute of a tensor that is not a leaf is being accessed: "
+                "backward() fills .grad only for leaves. Call .retain_grad() on it before "
+                "backward() if you want its gradient.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, g):
+        if g is not None:
+            if not isinstance(g, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got "
+                                f"{type(g).__name__}")
+            if g.shape != self.shape:
+                raise RuntimeError(f"assigned grad has shape {tuple(g.shape)}, but the "
+                                   f"tensor has shape {tuple(self.shape)}")
+            if g.dtype != self.dtype:
+                raise RuntimeError(f"assigned grad has dtype {g.dtype}, but the tensor has "
+                                   f"dtype {self.dtype}")
+        self._grad = g
+
+    @property
+    def retains_grad(self):
+        return self._retains
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in ``.grad`` at the next backward()."""
+        if self.is_leaf:
+            if not self._rg:
+                raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
+            return
+        v = graph_var(self._value)
+        v._trace.retained[v.idx] = weakref.ref(self)
+        self._retains = True
+
+    @property
+    def shape(self):
+        return Size(np.shape(strip(self._value)))
+
+    @property
+    def dtype(self):
+        return np.result_type(strip(self._value))
+
+    @property
+    def ndim(self):
+        return np.ndim(strip(self._value))
+
+    @property
+    def device(self):
+        return "cpu"
+
+    def size(self, dim=None):
+        """The shape, or its entry ``dim``."""
+        s = self.shape
+        return s if dim is None else s[dim]
+
+    def dim(self):
+        return self.ndim
+
+    def numel(self):
+        return int(np.size(strip(self._value)))
+
+    nelement = numel
+
+    @property
+    def _version(self):
+        return self._vc[0]
+
+    # ------------------------------------------------------------ conversions
+
+    def _plain(self, what):
+        v = self._value
+        if isinstance(v, Tracer) and graph_var(v) is not v:
+            raise TypeError(f"{what} of a tensor traced by a dualrev transformation would drop "
+                            f"its derivative; return it from the function instead")
+        return strip(v)
+
+    def item(self):
+        """The single value as a Python number."""
+        x = self._plain("item()")
+        if np.size(x) != 1:
+            raise RuntimeError(f"a Tensor with {np.size(x)} elements cannot be converted to "
+                               f"Scalar")
+        return np.asarray(x).item()
+
+    def tolist(self):
+        return np.asarray(self._plain("tolist()")).tolist()
+
+    def numpy(self):
+        """The value as a NumPy array (sharing memory); needs ``requires_grad`` False."""
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on a tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return np.asarray(self._plain("numpy()"))
+
+    def __array__(self, dtype=None, copy=None):
+        if self.requires_grad:
+            raise RuntimeError("Can't convert a tensor that requires grad to a NumPy array. "
+                               "Use tensor.detach().numpy() instead.")
+        x = np.asarray(self._plain("np.asarray()"))
+        return x if dtype is None else x.astype(dtype, copy=False)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    def __bool__(self):
+        x = self._plain("bool()")
+        if np.size(x) != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {np.size(x)} values is ambiguous")
+        return bool(np.asarray(x).item())
+
+    def __repr__(self):
+        return _format_tensor(self)
+
+    def __format__(self, spec):
+        if self.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (np.asarray(strip(self._value)), self._rg, type(self)))
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError("Only tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol")
+        t = _rebuild(np.array(strip(self._value)), self._rg, type(self))
+        if self._grad is not None:
+            t._grad = _wrap(np.array(strip(self._grad._value)))
+        memo[id(self)] = t
+        return t
+
+    def detach(self):
+        """The same values, out of every graph and transformation (memory shared)."""
+        return _wrap(strip(self._value), self._vc)
+
+    def detach_(self):
+        self._value = strip(self._value)
+        self._rg = False
+        return self
+
+    def clone(self):
+        """A copy, recorded (gradients flow back to self)."""
+        if isinstance(self._value, Tracer) or (self._rg and grad_enabled[0]):
+            return self * 1 if self.dtype.kind != "b" else self.detach().clone()
+        return _wrap(np.array(self._value, copy=True))
+
+    def to(self, *args, dtype=None, **kwargs):
+        """``to(dtype)`` casts (recorded); a device other than 'cpu' is refused."""
+        for a in args:
+            if isinstance(a, str) or a is None:
+                if a not in (None, "cpu"):
+                    raise ValueError(f"to({a!r}): dualrev tensors live on the CPU")
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            else:
+                dtype = a
+        dev = kwargs.pop("device", None)
+        if dev not in (None, "cpu"):
+            raise ValueError(f"to(device={dev!r}): dualrev tensors live on the CPU")
+        if kwargs:
+            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
+        return self if dtype is None else self.type(dtype)
+
+    def type(self, dtype):
+        dtype = np.dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        return dnp.astype(self, dtype)
+
+    def float(self):
+        return self.type(np.float32)
+
+    def double(self):
+        return self.type(np.float64)
+
+    def half(self):
+        return self.type(np.float16)
+
+    def long(self):
+        return self.type(np.int64)
+
+    def int(self):
+        return self.type(np.int32)
+
+    def bool(self):
+        return self.type(np.bool_)
+
+    def type_as(self, other):
+        return self.type(other.dtype)
+
+    def cpu(self):
+        return self
+
+    def contiguous(self):
+        return self
+
+    # ------------------------------------------------------------ backward
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad.
+
+        ``gradient`` is the upstream gradient (a tensor of self's shape); it may
+        be omitted for a single-element tensor.  The graph's saved values are
+        freed unless ``retain_graph``; ``create_graph`` records the backward pass
+        so the gradients can be differentiated again.
+        """
+        from .autograd import run_backward
+        run_backward((self,), (gradient,), retain_graph, create_graph, inputs=inputs,
+                     where="backward")
+
+    # ------------------------------------------------------------ in place
+
+    def _inplace(self, name, compute, fast=None, other=None):
+        """Replace the value by compute() (a Tensor) and bump the version.
+
+        A plain array is written in place (views and arrays from .numpy() see
+        the change); a recorded value is replaced by the new one.
+        """
+        if self._rg and grad_enabled[0] and self.is_leaf:
+            raise RuntimeError(
+                f"a leaf Variable that requires grad is being used in an in-place operation "
+                f"({name}). Its old value would be lost to backward(): change it under "
+                f"`with dualrev.no_grad():` (as optimizers do), or compute a new tensor "
+                f"out of place.")
+        old = self._value
+        writable = old.__class__ is np.ndarray and old.flags.writeable
+        if fast is not None and writable and _is_plain(other):
+            res = np.asarray(fast(old, strip(other)))
+            if res.shape != old.shape:
+                raise RuntimeError(f"{name}: output with shape {tuple(old.shape)} doesn't match "
+                                   f"the broadcast shape {tuple(res.shape)}")
+            _copy_into(old, res, name)
+        else:
+            new = compute()._value
+            ns = np.shape(strip(new))
+            if ns != np.shape(strip(old)):
+                raise RuntimeError(f"{name}: output with shape {tuple(np.shape(strip(old)))} "
+                                   f"doesn't match the broadcast shape {tuple(ns)}")
+            dt, ndt = np.result_type(strip(old)), np.result_type(strip(new))
+            if not isinstance(new, Tracer) and writable:
+                _copy_into(old, new, name)
+            elif old.__class__ is Var and old._trace.level == 0 and not isinstance(new, Tracer):
+                # Under no_grad a recorded tensor keeps its place in the graph.
+                self._value = Var(resolve(old)._trace, _cast(new, dt, name), old.idx)
+            else:
+                if ndt != dt:
+                    if not np.can_cast(ndt, dt, "same_kind"):
+                        raise RuntimeError(f"{name}: result type {ndt} can't be cast to the "
+                                           f"desired output type {dt}")
+                    new = dnp.astype(_wrap(new), dt)._value
+                self._value = new
+        self._vc[0] += 1
+        self._vc[1] = name
+        return self
+
+    def add_(self, other, *, alpha=1):
+        o = other if alpha == 1 else other * alpha
+        return self._inplace("add_", lambda: self + o, np.add, o)
+
+    def sub_(self, other, *, alpha=1):
+        o = other if alpha == 1 else other * alpha
+        return self._inplace("sub_", lambda: self - o, np.subtract, o)
+
+    def mul_(self, other):
+        return self._inplace("mul_", lambda: self * other, np.multiply, other)
+
+    def div_(self, other):
+        return self._inplace("div_", lambda: self / other, np.divide, other)
+
+    def pow_(self, exponent):
+        return self._inplace("pow_", lambda: self ** exponent, np.power, exponent)
+
+    def neg_(self):
+        return self._inplace("neg_", lambda: -self, lambda x, _: -x, 0)
+
+    def fill_(self, value):
+        return self._inplace("fill_", lambda: _sh.set_item(self, Ellipsis, value),
+                             lambda x, v: np.broadcast_to(np.asarray(v, x.dtype), x.shape), value)
+
+    def zero_(self):
+        return self._inplace("zero_", lambda: _sh.set_item(self, Ellipsis, 0.0),
+                             lambda x, v: np.zeros_like(x), 0.0)
+
+    def copy_(self, src):
+        return self._inplace("copy_", lambda: _sh.set_item(self, Ellipsis, src),
+                             lambda x, s: np.broadcast_to(np.asarray(s).astype(x.dtype), x.shape),
+                             src)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace("clamp_", lambda: self.clamp(min, max))
+
+    def __setitem__(self, idx, value):
+        idx = _index(idx)
+        if (self._value.__class__ is np.ndarray and self._value.flags.writeable
+                and _is_plain(value) and not (self._rg and grad_enabled[0])):
+            self._value[idx] = strip(value)
+            self._vc[0] += 1
+            self._vc[1] = "__setitem__"
+            return
+        self._inplace("__setitem__", lambda: _sh.set_item(self, idx, value))
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    # ------------------------------------------------------------ operations
+
+    def __getitem__(self, idx):
+        return _sh.getitem(self, _index(idx))
+
+    def add(self, other, *, alpha=1):
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1):
+        return self - (other if alpha == 1 else other * alpha)
+
+    subtract = sub
+
+    def mul(self, other):
+        return self * other
+
+    multiply = mul
+
+    def div(self, other):
+        return self / other
+
+    divide = div
+
+    def neg(self):
+        return -self
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def matmul(self, other):
+        return self @ other
+
+    mm = matmul
+
+    def exp(self):
+        return dnp.exp(self)
+
+    def log(self):
+        return dnp.log(self)
+
+    def sin(self):
+        return dnp.sin(self)
+
+    def cos(self):
+        return dnp.cos(self)
+
+    def tan(self):
+        return dnp.tan(self)
+
+    def tanh(self):
+        return dnp.tanh(self)
+
+    def sinh(self):
+        return dnp.sinh(self)
+
+    def cosh(self):
+        return dnp.cosh(self)
+
+    def sqrt(self):
+        return dnp.sqrt(self)
+
+    def square(self):
+        return dnp.square(self)
+
+    def abs(self):
+        return dnp.abs(self)
+
+    def sigmoid(self):
+        from .nn.functional import sigmoid
+        return sigmoid(self)
+
+    def relu(self):
+        from .nn.functional import relu
+        return relu(self)
+
+    def softmax(self, dim):
+        from .nn.functional import softmax
+        return softmax(self, dim)
+
+    def log_softmax(self, dim):
+        from .nn.functional import log_softmax
+        return log_softmax(self, dim)
+
+    def clamp(self, min=None, max=None):
+        """Values limited to [min, max]; the gradient is 1 inside, 0 where clamped."""
+        x = self
+        if min is not None:
+            x = dnp.where(strip(x._value) >= strip(min), x, min)
+        if max is not None:
+            x = dnp.where(strip(x._value) <= strip(max), x, max)
+        return _wrap_result(x)
+
+    clip = clamp
+
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        x = self if dtype is None else self.type(dtype)
+        return _red.sum(x, _dims(dim), keepdim)
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        x = self if dtype is None else self.type(dtype)
+        if x.dtype.kind not in "fc":
+            raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be "
+                               f"floating point, but got {x.dtype}")
+        return _red.mean(x, _dims(dim), keepdim)
+
+    def prod(self, dim=None, keepdim=False):
+        return _red.prod(self, dim, keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        """The maximum; with ``dim``, ``(values, indices)`` along it.
+
+        The full reduction shares the gradient evenly among ties; along ``dim``
+        the gradient goes to the index returned, as PyTorch.
+        """
+        if isinstance(dim, Tensor):
+            return _wrap_result(dnp.maximum(self, dim))
+        return self._extreme(dim, keepdim, np.argmax, dnp.max)
+
+    def min(self, dim=None, keepdim=False):
+        """The minimum; with ``dim``, ``(values, indices)`` along it (see ``max``)."""
+        if isinstance(dim, Tensor):
+            return _wrap_result(dnp.minimum(self, dim))
+        return self._extreme(dim, keepdim, np.argmin, dnp.min)
+
+    def _extreme(self, dim, keepdim, arg, full):
+        if dim is None:
+            return full(self)
+        idx = arg(strip(self._value), axis=dim, keepdims=True)
+        values = self[_along(idx, dim, self.ndim)]
+        if not keepdim:
+            values = values.squeeze(dim)
+            idx = np.squeeze(idx, dim)
+        return _MinMax(values, _wrap(idx))
+
+    def amax(self, dim=None, keepdim=False):
+        return dnp.max(self, _dims(dim), keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return dnp.min(self, _dims(dim), keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _wrap(np.argmax(strip(self._value), axis=dim, keepdims=keepdim))
+
+    def argmin(self, dim=None, keepdim=False):
+        return _wrap(np.argmin(strip(self._value), axis=dim, keepdims=keepdim))
+
+    def norm(self, p=2):
+        if p != 2:
+            raise NotImplementedError("norm(): only p=2 is supported")
+        return dnp.sqrt(dnp.sum(self * self))
+
+    def reshape(self, *shape):
+        return _sh.reshape(self, _shape_arg(shape))
+
+    def view(self, *shape):
+        return _sh.reshape(self, _shape_arg(shape))
+
+    def view_as(self, other):
+        return self.view(other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        nd = self.ndim
+        if nd == 0:
+            return self.reshape(1)
+        s, e = start_dim % nd, end_dim % nd
+        shape = self.shape
+        return self.reshape(shape[:s] + (-1,) + shape[e + 1:])
+
+    def transpose(self, dim0, dim1):
+        """Swap two dimensions (PyTorch's meaning; ``permute`` reorders all)."""
+        return _sh.swapaxes(self, dim0, dim1)
+
+    swapaxes = transpose
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.ndim}D")
+        return _sh.transpose(self)
+
+    def permute(self, *dims):
+        return _sh.transpose(self, _shape_arg(dims))
+
+    def unsqueeze(self, dim):
+        return _sh.expand_dims(self, dim if dim >= 0 else dim + self.ndim + 1)
+
+    def squeeze(self, dim=None):
+        """Drop dimensions of size 1 (``dim`` given: that one, if it is of size 1)."""
+        if dim is None:
+            return _sh.squeeze(self)
+        dims = tuple(d % max(self.ndim, 1) for d in _dims_tuple(dim))
+        dims = tuple(d for d in dims if self.ndim and self.shape[d] == 1)
+        return _sh.squeeze(self, dims) if dims else self
+
+    def expand(self, *sizes):
+        sizes = _shape_arg(sizes)
+        lead = len(sizes) - self.ndim
+        shape = tuple(s if s != -1 else self.shape[i - lead] for i, s in enumerate(sizes))
+        return _sh.broadcast_to(self, shape)
+
+    def expand_as(self, other):
+        return _sh.broadcast_to(self, other.shape)
+
+    def eq(self, other):
+        return self == other
+
+    def all(self, dim=None):
+        return _wrap(np.all(strip(self._value), axis=dim))
+
+    def any(self, dim=None):
+        return _wrap(np.any(strip(self._value), axis=dim))
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return bool(np.allclose(strip(self._value), strip(other), rtol=rtol, atol=atol,
+                                equal_nan=equal_nan))
+
+
+def _compare(np_fn):
+    def cmp(self, other):
+        return _wrap(np_fn(strip(self._value), strip(other)))
+    return cmp
+
+
+for _name, _fn in [("__lt__", np.less), ("__le__", np.less_equal), ("__gt__", np.greater),
+                   ("__ge__", np.greater_equal), ("__eq__", np.equal), ("__ne__", np.not_equal)]:
+    setattr(Tensor, _name, _compare(_fn))
+Tensor.__hash__ = object.__hash__
+Tensor.lt, Tensor.le, Tensor.gt, Tensor.ge, Tensor.ne = (
+    Tensor.__lt__, Tensor.__le__, Tensor.__gt__, Tensor.__ge__, Tensor.__ne__)
+
+
+def _rebuild(array, requires_grad, cls):
+    t = Tensor.__new__(cls, array, dtype=array.dtype)
+    t._rg = requires_grad
+    return t
+
+
+def _is_plain(x):
+    """x carries no derivative that an in-place write would need to record."""
+    if isinstance(x, Tensor):
+        return not isinstance(x._value, Tracer) and not (x._rg and grad_enabled[0])
+    return not isinstance(x, Tracer)
+
+
+def _copy_into(buf, new, name):
+    try:
+        np.copyto(buf, new, casting="same_kind")
+    except TypeError:
+        raise RuntimeError(f"{name}: result type {np.result_type(new)} can't be cast to the "
+                           f"desired output type {buf.dtype}") from None
+
+
+def _cast(x, dtype, name):
+    nd = np.result_type(x)
+    if nd != dtype and not np.can_cast(nd, dtype, "same_kind"):
+        raise RuntimeError(f"{name}: result type {nd} can't be cast to the desired output "
+                           f"type {dtype}")
+    return np.asarray(x).astype(dtype, copy=False)
+
+
+def _wrap_result(x):
+    return x if isinstance(x, Tensor) else _wrap(x)
+
+
+def _index(idx):
+    """An index with Tensors replaced by their values."""
+    if isinstance(idx, tuple):
+        return tuple(_index(i) for i in idx)
+    if isinstance(idx, Tensor):
+        v = strip(idx._value)
+        return v.item() if np.ndim(v) == 0 and np.result_type(v).kind in "iu" else v
+    return idx
+
+
+def _along(idx, dim, nd):
+    """The index that picks idx (keepdims positions along dim) from each slice."""
+    dim %= nd
+    shape = idx.shape
+    return tuple(idx if a == dim else np.arange(shape[a]).reshape(
+        (1,) * a + (shape[a],) + (1,) * (nd - a - 1)) for a in range(nd))
+
+
+def _dims(dim):
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        return tuple(int(d) for d in dim)
+    return int(dim)
+
+
+def _dims_tuple(dim):
+    return tuple(dim) if isinstance(dim, (list, tuple)) else (dim,)
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
+        return tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+# ============================================================================ grad_fn
+
+class GradFn:
+    """A recorded operation of a graph, as seen from the tensor it made."""
+
+    __slots__ = ("_var",)
+
+    def __init__(self, var):
+        self._var = var
+
+    def _entry(self):
+        v = resolve(self._var)
+        return v._trace.entries[v.idx]
+
+    def name(self):
+        return op_name(self._entry()[0])
+
+    @property
+    def next_functions(self):
+        """One ``(GradFn or 'AccumulateGrad' or None, 0)`` per argument of the operation."""
+        prim, ids, args = self._entry()[:3]
+        ids = (ids,) + (-1,) * (len(args) - 1) if ids.__class__ is int else ids
+        g = self._var._trace
+        out = []
+        for k in ids:
+            if k < 0:
+                out.append((None, 0))
+            elif g.entries[k] is None:
+                out.append(("AccumulateGrad", 0))
+            else:
+                out.append((GradFn(Var(g, None, k)), 0))
+        return tuple(out)
+
+    def __repr__(self):
+        return f"<{self.name()}>"
+
+
+# ============================================================================ grad mode
+
+class _GradMode:
+    """Sets whether operations are recorded, as a context manager or a decorator."""
+
+    _enable = True
+
+    def __new__(cls, *args, **kwargs):
+        if cls._decorates_bare(args):
+            return cls()(args[0])
+        return super().__new__(cls)
+
+    @classmethod
+    def _decorates_bare(cls, args):
+        return len(args) == 1 and callable(args[0]) and not isinstance(args[0], bool)
+
+    def __enter__(self):
+        self._prev = grad_enabled[0]
+        grad_enabled[0] = self._enable
+
+    def __exit__(self, *exc):
+        grad_enabled[0] = self._prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            with type(self)(*self._args()):
+                return fn(*args, **kwargs)
+        return wrapped
+
+    def _args(self):
+        return ()
+
+
+class no_grad(_GradMode):
+    """Nothing is recorded inside: results do not require grad.
+
+    >>> with dualrev.no_grad():
+    ...     y = x * 2          # y.requires_grad is False
+    """
+
+    _enable = False
+
+
+class enable_grad(_GradMode):
+    """Recording is on inside (undoes an enclosing no_grad)."""
+
+    _enable = True
+
+
+class inference_mode(_GradMode):
+    """As ``no_grad`` (with ``mode=False``, changes nothing)."""
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._prev = grad_enabled[0]
+        if self.mode:
+            grad_enabled[0] = False
+
+    def _args(self):
+        return (self.mode,)
+
+
+class set_grad_enabled(_GradMode):
+    """Turn recording on or off: at once when called, or for a ``with`` block."""
+
+    @classmethod
+    def _decorates_bare(cls, args):
+        return False
+
+    def __init__(self, mode):
+        self._prev = grad_enabled[0]
+        self.mode = bool(mode)
+        grad_enabled[0] = self.mode
+
+    def __enter__(self):
+        pass
+
+    def __call__(self, fn):
+        grad_enabled[0] = self._prev      # as a decorator it sets the mode per call only
+        return super().__call__(fn)
+
+    def _args(self):
+        return (self.mode,)
+
+
+def is_grad_enabled():
+    """Whether operations on Tensors are being recorded."""
+    return grad_enabled[0]
+
+
+# ============================================================================ data
+
+def _data_array(data, dtype, copy):
+    if isinstance(data, Tensor):
+        data = strip(data._value)
+    elif isinstance(data, (list, tuple)):
+        data = _nested(data)
+    explicit = isinstance(data, (np.ndarray, np.generic))
+    arr = np.array(data, dtype=dtype, copy=True) if copy else np.asarray(data, dtype=dtype)
+    if dtype is None and not explicit and arr.dtype == np.float64:
+        arr = arr.astype(_default_dtype[0])
+    if arr.dtype == object:
+        raise TypeError(f"can't make a tensor from {type(data).__name__} data")
+    return arr
+
+
+def _nested(data):
+    if isinstance(data, (list, tuple)):
+        return [_nested(d) for d in data]
+    if isinstance(data, Tensor):
+        return strip(data._value).item() if np.size(strip(data._value)) == 1 else \
+            strip(data._value).tolist()
+    return data
+
+
+# ============================================================================ printing
+
+def _format_tensor(t):
+    v = t._value
+    x = np.asarray(strip(v))
+    suffix = []
+    if x.dtype != _default_dtype[0] and x.dtype not in (np.int64, np.bool_):
+        suffix.append(f"dtype={x.dtype}")
+    gv = graph_var(v)
+    if isinstance(v, Tracer) and gv is not v:
+        suffix.append(f"traced by {v._trace.name} (level {v._trace.level})")
+    elif gv is not None:
+        fn = t.grad_fn
+        if fn is not None:
+            suffix.append(f"grad_fn={fn!r}")
+        else:
+            suffix.append("requires_grad=True")
+    elif t._rg:
+        suffix.append("requires_grad=True")
+    prefix = "tensor("
+    body = _format_array(x, len(prefix))
+    if suffix:
+        body += ", " + ", ".join(suffix)
+    return prefix + body + ")"
+
+
+def _format_array(x, indent):
+    """Values laid out as PyTorch prints them (4 decimals, shared width)."""
+    summarize = x.size > 1000
+    fmt = _Formatter(_sample(x) if summarize else x)
+    if x.size == 0:
+        return "[]" if x.ndim <= 1 else f"size={tuple(x.shape)}"
+    return _fmt_rec(x, fmt, indent, summarize)
+
+
+def _sample(x):
+    if x.ndim == 0:
+        return x
+    n = x.shape[0]
+    parts = [x[:3], x[-3:]] if n > 6 else [x]
+    return np.concatenate([_sample(p[i]).ravel() for p in parts for i in range(len(p))])
+
+
+def _fmt_rec(x, fmt, indent, summarize):
+    if x.ndim == 0:
+        return fmt(x.item())
+    n = x.shape[0]
+    idx = list(range(3)) + [None] + list(range(n - 3, n)) if summarize and n > 6 else range(n)
+    if x.ndim == 1:
+        items = ["..." if i is None else fmt(x[i].item()) for i in idx]
+        per_line = max(1, (80 - indent) // (fmt.width + 2))
+        lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    sep = "," + "\n" * (x.ndim - 1) + " " * (indent + 1)
+    rows = ["..." if i is None else _fmt_rec(x[i], fmt, indent + 1, summarize) for i in idx]
+    return "[" + sep.join(rows) + "]"
+
+
+class _Formatter:
+    def __init__(self, x):
+        self.floating = x.dtype.kind in "fc"
+        self.int_mode, self.sci, self.width = True, False, 1
+        if not self.floating:
+            self.width = max((len(self._plain(v)) for v in np.ravel(x)), default=1)
+            return
+        finite = np.abs(x[np.isfinite(x) & (x != 0)]).astype(np.float64)
+        if finite.size == 0:
+            self.width = max((len(self(v)) for v in np.ravel(x)), default=1)
+            return
+        lo, hi = finite.min(), finite.max()
+        self.int_mode = bool(np.all(finite == np.ceil(finite)))
+        if self.int_mode:
+            self.sci = hi / lo > 1000.0 or hi > 1.0e8
+        else:
+            self.sci = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
+        self.width = max(len(self._raw(v)) for v in np.ravel(x))
+
+    def _plain(self, v):
+        return str(v)
+
+    def _raw(self, v):
+        if not self.floating:
+            return str(v)
+        v = float(v)
+        if self.sci:
+            return f"{v:.4e}"
+        if self.int_mode:
+            return f"{v:.0f}" + ("" if math.isinf(v) or math.isnan(v) else ".")
+        return f"{v:.4f}"
+
+    def __call__(self, v):
+        s = self._raw(v)
+        return " " * (getattr(self, "width", 1) - len(s)) + s
