@@ -8,6 +8,7 @@ from .core import Tracer, strip as _strip
 from .forward import Dual, DualTrace
 from .numpy import stack as _stack, reshape as _reshape
 from .reverse import ListingTape, Tape, Var
+from .tensor import Tensor, _wrap as _box, unbox_input as _unbox_input
 from .tree import check_same_tree, tree_flatten, tree_map, tree_unflatten
 
 
@@ -81,10 +82,21 @@ def _split_aux(out, has_aux, where):
 
 
 def _unwrap_out(trace, x):
-    """The primal of a value of this trace; other values pass through."""
+    """The primal of a value of this trace; other values pass through (Tensors stay boxed)."""
+    if isinstance(x, Tensor):
+        v = x._value
+        return _box(v.primal) if isinstance(v, Tracer) and v._trace is trace else x
     if isinstance(x, Tracer) and x._trace is trace:
         return x.primal
     return x
+
+
+def _unbox(x):
+    return x._value if isinstance(x, Tensor) else x
+
+
+def _rebox(values, boxed):
+    return [_box(v) if b and not isinstance(v, Tensor) else v for v, b in zip(values, boxed)]
 
 
 # ----------------------------------------------------------------------------- reverse mode
@@ -92,8 +104,10 @@ def _unwrap_out(trace, x):
 class _VJP:
     """The pullback returned by vjp: ``vjp_fn(cotangent) -> tuple per primal``."""
 
-    def __init__(self, tape, in_ids, in_trees, in_leaves, out_tree, out_leaves, out_ids):
+    def __init__(self, tape, in_ids, in_trees, in_leaves, out_tree, out_leaves, out_ids,
+                 in_boxed):
         self.tape = tape
+        self.in_boxed = in_boxed
         self.in_ids = in_ids
         self.in_trees = in_trees
         self.in_leaves = in_leaves
@@ -113,6 +127,7 @@ class _VJP:
                 f"expected {self.out_tree}, given {ct_tree}")
         seeds = {}
         for i, (c, o, k) in enumerate(zip(ct_leaves, self.out_leaves, self.out_ids)):
+            c = _unbox(c)
             cs, os_ = np.shape(c), np.shape(o)
             if cs != os_:
                 raise ValueError(
@@ -128,9 +143,10 @@ class _VJP:
         """The input cotangents, one tree per primal, from validated seeds."""
         cts = self.tape.backward(seeds, consume) if seeds else [None] * len(self.tape.entries)
         outs = []
-        for tree, ids, leaves in zip(self.in_trees, self.in_ids, self.in_leaves):
+        for tree, ids, leaves, boxed in zip(self.in_trees, self.in_ids, self.in_leaves,
+                                            self.in_boxed):
             vals = [cts[k] if cts[k] is not None else _zeros_like(x) for k, x in zip(ids, leaves)]
-            outs.append(tree_unflatten(tree, vals))
+            outs.append(tree_unflatten(tree, _rebox(vals, boxed)))
         return tuple(outs)
 
 
@@ -141,29 +157,34 @@ def _zeros_like(x):
 def _record(fun, primals, where, has_aux=False, tape_cls=Tape):
     """Run fun on primals under a new tape: ``(out, aux, pullback)``."""
     tape = tape_cls(where)
-    in_trees, in_leaves, in_ids, args = [], [], [], []
+    in_trees, in_leaves, in_ids, in_boxed, args = [], [], [], [], []
     for n, p in enumerate(primals):
         leaves, tree = tree_flatten(p)
         leaves = [_as_float_leaf(x, where, f"argument {n}" + (f" (leaf {i} of {tree})" if tree.kind != "leaf" else ""))
                   for i, x in enumerate(leaves)]
+        boxed = [isinstance(x, Tensor) for x in leaves]
+        leaves = [_unbox_input(x) if b else x for x, b in zip(leaves, boxed)]
         vars_ = [tape.new_input(x) for x in leaves]
         in_trees.append(tree)
         in_leaves.append(leaves)
         in_ids.append([v.idx for v in vars_])
-        args.append(tree_unflatten(tree, vars_))
+        in_boxed.append(boxed)
+        args.append(tree_unflatten(tree, _rebox(vars_, boxed)))
     try:
         out, aux = _split_aux(fun(*args), has_aux, where)
     finally:
         tape.close()
     out_leaves, out_tree = tree_flatten(out)
+    out_boxed = [isinstance(x, Tensor) for x in out_leaves]
+    out_leaves = [_unbox(x) for x in out_leaves]
     out_ids = [x.idx if isinstance(x, Var) and x._trace is tape else -1 for x in out_leaves]
     out_leaves = [_unwrap_out(tape, x) for x in out_leaves]
     for x in out_leaves:
         _check_leaf_out(x, where)
     if aux is not None:
         aux = tree_map(lambda x: _unwrap_out(tape, x), aux)
-    pull = _VJP(tape, in_ids, in_trees, in_leaves, out_tree, out_leaves, out_ids)
-    return tree_unflatten(out_tree, out_leaves), aux, pull
+    pull = _VJP(tape, in_ids, in_trees, in_leaves, out_tree, out_leaves, out_ids, in_boxed)
+    return tree_unflatten(out_tree, _rebox(out_leaves, out_boxed)), aux, pull
 
 
 def _check_leaf_out(x, where):
@@ -251,14 +272,17 @@ def jvp(fun, primals, tangents, has_aux=False):
         if tdt != pdt:
             raise TypeError(f"jvp: tangent leaf {i} has dtype {tdt} but its primal has dtype "
                             f"{pdt}; they must match")
-        duals.append(Dual(trace, p, t))
+        d = Dual(trace, _unbox_input(p) if isinstance(p, Tensor) else p,
+                 _unbox_input(t) if isinstance(t, Tensor) else t)
+        duals.append(_box(d) if isinstance(p, Tensor) else d)
     try:
         out, aux = _split_aux(fun(*tree_unflatten(p_tree, duals)), has_aux, "jvp")
     finally:
         trace.close()
     o_leaves, o_tree = tree_flatten(out)
     outs, touts = [], []
-    for x in o_leaves:
+    o_boxed = [isinstance(x, Tensor) for x in o_leaves]
+    for x in map(_unbox, o_leaves):
         _check_leaf_out(x, "jvp")
         if isinstance(x, Dual) and x._trace is trace:
             outs.append(x.primal)
@@ -266,7 +290,8 @@ def jvp(fun, primals, tangents, has_aux=False):
         else:
             outs.append(x)
             touts.append(_zeros_like(x))
-    res = (tree_unflatten(o_tree, outs), tree_unflatten(o_tree, touts))
+    res = (tree_unflatten(o_tree, _rebox(outs, o_boxed)),
+           tree_unflatten(o_tree, _rebox(touts, o_boxed)))
     if has_aux:
         return res + (tree_map(lambda x: _unwrap_out(trace, x), aux),)
     return res
@@ -409,7 +434,7 @@ def hessian(fun, argnums=0):
 
 def stop_gradient(x):
     """x with every derivative dropped: a constant to all transformations."""
-    return tree_map(_strip, x)
+    return tree_map(lambda v: v.detach() if isinstance(v, Tensor) else _strip(v), x)
 
 
 def make_tape(fun):

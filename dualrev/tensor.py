@@ -894,6 +894,18 @@ class GradFn:
         return f"<{self.name()}>"
 
 
+def unbox_input(t):
+    """The value a transformation differentiates for Tensor t: its graph value, with a
+    leaf that requires grad entered in a graph first (so the result stays recorded)."""
+    v = t._value
+    gv = graph_var(v)
+    if gv is not None and gv is v:
+        return v if grad_enabled[0] else v.primal
+    if not isinstance(v, Tracer) and t._rg and grad_enabled[0]:
+        return Graph().leaf_var(t)
+    return v
+
+
 # ============================================================================ grad mode
 
 class _GradMode:
