@@ -1,4 +1,5 @@
 """PyTorch's ``torch.autograd`` functions for Tensors: grad, backward, gradcheck, gradgradcheck."""
+import sys
 import warnings
 
 import numpy as np
@@ -187,10 +188,23 @@ def _owned(c, dtype, handed):
     """c as an array no other tensor holds (a copy if needed), of the given dtype."""
     if isinstance(c, Tracer):
         return c if np.result_type(strip(c)) == dtype else dnp.astype(c, dtype)
+    if c.__class__ is np.ndarray and c.base is not None:
+        c = _unaliased_base(c)
     if (c.__class__ is not np.ndarray or c.base is not None or id(c) in handed
             or not c.flags.writeable or c.dtype != dtype):
-        c = np.array(c, dtype=dtype)
+        c = np.array(c, dtype=dtype, order="C")
     handed.add(id(c))
+    return c
+
+
+def _unaliased_base(c):
+    """The array c views, if c is all of it in the same layout and nothing else refers
+    to it (as ``(A.T).T`` of a temporary A); else c."""
+    b = c.base
+    if (b.__class__ is np.ndarray and b.base is None and b.shape == c.shape
+            and b.strides == c.strides and b.dtype == c.dtype
+            and sys.getrefcount(b) <= 3):     # b here, c.base, getrefcount's argument
+        return b
     return c
 
 

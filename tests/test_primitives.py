@@ -318,6 +318,8 @@ case("einsum", "three_operands", lambda m, x, y, z: m.einsum("ij,jk,kl->il", x, 
 case("einsum", "implicit_transpose", lambda m, x: m.einsum("ji", x), Arg(2, 3))
 case("einsum", "dot_2d_3d", lambda m, x, y: m.dot(x, y), Arg(2, 3), Arg(2, 3, 2))
 
+# x @ w.T: the cotangents of an operand stored transposed are computed in its layout.
+case("matmul", "transposed_operands", lambda m, x, w: x.T @ w.T, Arg(4, 3), Arg(5, 4))
 case("matmul", "2d_2d", lambda m, x, y: m.matmul(x, y), Arg(2, 3), Arg(3, 2))
 case("matmul", "1d_2d", lambda m, x, y: x @ y, Arg(3), Arg(3, 2))
 case("matmul", "2d_1d", lambda m, x, y: x @ y, Arg(2, 3), Arg(3))

@@ -12,8 +12,20 @@ def _mT(x):
     return swapaxes(x, -1, -2)
 
 
+def _transposed(x):
+    """x is a 2-D array stored column-major (a transposed view, as ``w.T``)."""
+    x = strip(x)
+    flags = getattr(x, "flags", None)
+    return flags is not None and x.ndim == 2 and flags.f_contiguous and not flags.c_contiguous
+
+
+# For a 2-D operand stored transposed (``x @ w.T``), its cotangent is computed
+# as the transpose of a row-major product: it then has the operand's layout,
+# and the cotangent of ``w`` itself comes out row-major, with no copy.
 def _matmul_vjp_a(g, ans, a, b):
     na, nb = np.ndim(a), np.ndim(b)
+    if na == 2 and nb == 2 and _transposed(a):
+        return _mT(matmul(b, _mT(g)))
     if na == 1 and nb == 1:
         return multiply(g, b)
     if na == 1:                                   # (k,) @ (..., k, n)
@@ -25,6 +37,8 @@ def _matmul_vjp_a(g, ans, a, b):
 
 def _matmul_vjp_b(g, ans, a, b):
     na, nb = np.ndim(a), np.ndim(b)
+    if na == 2 and nb == 2 and _transposed(b):
+        return _mT(matmul(_mT(g), a))
     if na == 1 and nb == 1:
         return multiply(g, a)
     if na == 1:                                   # (k,) @ (..., k, n)
