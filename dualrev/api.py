@@ -8,6 +8,7 @@ from .core import Tracer, strip as _strip
 from .forward import Dual, DualTrace
 from .numpy import stack as _stack, reshape as _reshape
 from .reverse import ListingTape, Tape, Var
+from .graph import graph_var as _graph_var
 from .tensor import Tensor, _wrap as _box, unbox_input as _unbox_input
 from .tree import check_same_tree, tree_flatten, tree_map, tree_unflatten
 
@@ -96,7 +97,10 @@ def _unbox(x):
 
 
 def _rebox(values, boxed):
-    return [_box(v) if b and not isinstance(v, Tensor) else v for v, b in zip(values, boxed)]
+    """Values for the caller: Tensors where the input was one, and wherever a value
+    carries an imperative graph (a graph's Var never reaches user code unboxed)."""
+    return [_box(v) if (b or _graph_var(v) is not None) and not isinstance(v, Tensor) else v
+            for v, b in zip(values, boxed)]
 
 
 # ----------------------------------------------------------------------------- reverse mode
