@@ -16,6 +16,8 @@ Cases (see papers/performance.md):
   c  a dualrev.numpy call on plain NumPy arrays, nothing traced
   d  memory of grad of a 1,000-op chain on 1e5-element arrays (subprocesses)
   e  jvp of the 200-op chain
+  f  one training step (forward, backward, SGD update) of a 784-256-256-10 tanh MLP,
+     batch 128, against NumPy running the forward pass and loss alone
 
 Results are printed as tables and written as JSON (--out); papers/make_tables.py
 turns that JSON into the tables of papers/performance.md.
@@ -75,6 +77,9 @@ LABELS = {
     "torch": "PyTorch eager",
     "jax": "JAX eager",
     "jax-jit": "JAX jit",
+    # case f only
+    "numpy-step": "NumPy, hand-written step",
+    "dualrev-functional": "dualrev functional",
 }
 DEFAULT_OUT = os.path.join(ROOT, "papers", "data", "compare.json")
 QUICK_OUT = os.path.join(ROOT, "papers", "data", "compare-quick.json")  # smoke runs never overwrite the full results
@@ -89,6 +94,8 @@ TARGETS = {
     "d_freed": ("retained_arrays", 2.0, "tape freed: ≤ 2 arrays alive once grad returns "
                                         "(the gradient itself is 1)"),
     "e": ("ratio", 4.0, "jvp of the {n:,}-op chain ≤ 4× NumPy forward"),
+    "f": ("ratio", 2.5, "MLP training step (nn + optim.SGD, {layers}, batch {size}) "
+                        "≤ 2.5× NumPy forward"),
 }
 
 
@@ -400,6 +407,301 @@ def case_untraced(systems, rounds, min_time):
     return rows, skipped
 
 
+# ----------------------------------------------------------------------------- MLP step (case f)
+#
+# One training step of a tanh MLP, written the way each system's users write
+# it.  The functions are module-level (none named time_*), so the asv suite
+# (bench_mlp.py) runs exactly the same workload.
+
+MLP_SIZES = (784, 256, 256, 10)   # Linear, tanh, Linear, tanh, Linear
+MLP_BATCH = 128
+MLP_LR = 0.01
+MLP_SEED = 0
+MLP_SYSTEMS = ("numpy", "numpy-step", "dualrev", "dualrev-functional", "autograd", "torch",
+               "jax-jit")
+
+
+def mlp_problem(seed=MLP_SEED, sizes=MLP_SIZES, batch=MLP_BATCH):
+    """``(X, y, params)``: float64 inputs (batch, sizes[0]), int64 labels, and
+    ``params = [(W, b), ...]`` with W of shape (out, in), initialised as
+    PyTorch's Linear (uniform on ±1/sqrt(in)).  Every system starts from copies."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((batch, sizes[0]))
+    y = rng.integers(0, sizes[-1], batch)
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1 / math.sqrt(fan_in)
+        params.append((rng.uniform(-bound, bound, (fan_out, fan_in)),
+                       rng.uniform(-bound, bound, fan_out)))
+    return X, y, params
+
+
+def _copy_params(params):
+    return [(W.copy(), b.copy()) for W, b in params]
+
+
+def _flat(params):
+    return [a for layer in params for a in layer]
+
+
+def make_mlp_loss(xp, stop=None):
+    """``loss(params, X, y)``: the MLP's mean softmax cross-entropy, with ``xp``'s
+    tanh/max/exp/log/sum/mean; ``stop`` keeps the max of the stable log-softmax
+    out of the derivative (as the systems' own logsumexp do)."""
+    stop = stop or (lambda v: v)
+
+    def mlp_loss(params, X, y):
+        h = X
+        last = len(params) - 1
+        for i, (W, b) in enumerate(params):
+            h = h @ W.T + b
+            if i < last:
+                h = xp.tanh(h)
+        m = stop(xp.max(h, axis=1, keepdims=True))
+        logp = h - (xp.log(xp.sum(xp.exp(h - m), axis=1, keepdims=True)) + m)
+        return -xp.mean(logp[xp.arange(X.shape[0]), y])
+    return mlp_loss
+
+
+numpy_mlp_forward = make_mlp_loss(np)
+
+
+def numpy_mlp_step(params, X, y, lr=MLP_LR):
+    """One SGD step by hand in NumPy: forward, backward, update in place; returns the loss.
+
+    The arithmetic alone: no gradient with respect to X, the softmax
+    reused from the forward pass.
+    """
+    acts = [X]
+    h = X
+    last = len(params) - 1
+    for i, (W, b) in enumerate(params):
+        h = h @ W.T + b
+        if i < last:
+            h = np.tanh(h)
+            acts.append(h)
+    m = np.max(h, axis=1, keepdims=True)
+    e = np.exp(h - m)
+    s = np.sum(e, axis=1, keepdims=True)
+    logp = h - (np.log(s) + m)
+    rows = np.arange(X.shape[0])
+    loss = -np.mean(logp[rows, y])
+    g = e / s                          # d loss / d logits: (softmax - onehot) / n
+    g[rows, y] -= 1.0
+    g /= X.shape[0]
+    for i in range(last, -1, -1):
+        W, b = params[i]
+        a = acts[i]
+        gW = g.T @ a
+        gb = np.sum(g, axis=0)
+        if i:
+            g = (g @ W) * (1.0 - a * a)   # through the tanh that made a
+        W -= lr * gW
+        b -= lr * gb
+    return loss
+
+
+class MLPRun:
+    """One system's MLP workload: ``fn(*args)`` is timed; ``loss(out)`` is the
+    loss it returned as a float; ``weights()`` the current parameters as NumPy
+    arrays in the order W1, b1, W2, b2, ... (None for the forward pass)."""
+
+    def __init__(self, fn, args, loss=float, weights=None):
+        self.fn, self.args, self.loss, self.weights = fn, args, loss, weights
+
+
+def dualrev_mlp(dualrev, X, y, params, lr=MLP_LR):
+    """dualrev's imperative layer, as a PyTorch user writes the step."""
+    nn, F = dualrev.nn, dualrev.nn.functional
+    sizes = [params[0][0].shape[1]] + [W.shape[0] for W, _ in params]
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers += [nn.Linear(n_in, n_out)] + ([nn.Tanh()] if i < len(params) - 1 else [])
+    model = nn.Sequential(*layers).double()
+    model.load_state_dict({f"{2 * i}.{k}": dualrev.tensor(a)
+                           for i, (W, b) in enumerate(params) for k, a in (("weight", W), ("bias", b))})
+    opt = dualrev.optim.SGD(model.parameters(), lr=lr)
+
+    def step(X, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(X), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return MLPRun(step, (dualrev.from_numpy(X), dualrev.from_numpy(y)), lambda out: out.item(),
+                  lambda: [p.detach().numpy().copy() for p in model.parameters()])
+
+
+def dualrev_functional_mlp(dualrev, dnp, X, y, params, lr=MLP_LR):
+    """dualrev.value_and_grad of a dualrev.numpy loss; the update in NumPy, in place."""
+    vg = dualrev.value_and_grad(make_mlp_loss(dnp, dualrev.stop_gradient))
+    p = _copy_params(params)
+
+    def step(X, y):
+        loss, grads = vg(p, X, y)
+        for (W, b), (gW, gb) in zip(p, grads):
+            W -= lr * gW
+            b -= lr * gb
+        return loss
+
+    return MLPRun(step, (X, y), float, lambda: [a.copy() for a in _flat(p)])
+
+
+def _autograd_mlp(m, X, y, params, lr):
+    autograd, anp = m
+    from autograd.tracer import getval
+    vg = autograd.value_and_grad(make_mlp_loss(anp, getval))
+    p = _copy_params(params)
+
+    def step(X, y):
+        loss, grads = vg(p, X, y)
+        for (W, b), (gW, gb) in zip(p, grads):
+            W -= lr * gW
+            b -= lr * gb
+        return loss
+
+    return MLPRun(step, (X, y), float, lambda: [a.copy() for a in _flat(p)])
+
+
+def _torch_mlp(torch, X, y, params, lr):
+    nn = torch.nn
+    layers = []
+    for i, (W, b) in enumerate(params):
+        layers += [nn.Linear(W.shape[1], W.shape[0])] + ([nn.Tanh()] if i < len(params) - 1 else [])
+    model = nn.Sequential(*layers).double()
+    with torch.no_grad():
+        for i, (W, b) in enumerate(params):
+            model[2 * i].weight.copy_(torch.from_numpy(W))
+            model[2 * i].bias.copy_(torch.from_numpy(b))
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    F = torch.nn.functional
+
+    def step(X, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(X), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return MLPRun(step, (torch.from_numpy(X), torch.from_numpy(y)), lambda out: out.item(),
+                  lambda: [p.detach().numpy().copy() for p in model.parameters()])
+
+
+def _jax_jit_mlp(m, X, y, params, lr):
+    jax, jnp = m
+    loss_fn = make_mlp_loss(jnp, jax.lax.stop_gradient)
+
+    @jax.jit
+    def update(p, X, y):
+        loss, grads = jax.value_and_grad(loss_fn)(p, X, y)
+        return jax.tree_util.tree_map(lambda a, g: a - lr * g, p, grads), loss
+
+    state = [[(jnp.asarray(W), jnp.asarray(b)) for W, b in params]]
+
+    def step(X, y):
+        state[0], loss = update(state[0], X, y)
+        return loss.block_until_ready()
+
+    return MLPRun(step, (jnp.asarray(X), jnp.asarray(y)), float,
+                  lambda: [np.array(a) for a in _flat(state[0])])
+
+
+def build_mlp(systems, name, X, y, params, lr=MLP_LR):
+    """The MLPRun of one case-f system, from copies of params."""
+    if name == "numpy":
+        p = _copy_params(params)
+        return MLPRun(lambda X, y: numpy_mlp_forward(p, X, y), (X, y))
+    if name == "numpy-step":
+        p = _copy_params(params)
+        return MLPRun(lambda X, y: numpy_mlp_step(p, X, y, lr), (X, y), float,
+                      lambda: [a.copy() for a in _flat(p)])
+    if name == "dualrev":
+        return dualrev_mlp(systems.mods["dualrev"][0], X, y, params, lr)
+    if name == "dualrev-functional":
+        return dualrev_functional_mlp(*systems.mods["dualrev"], X, y, params, lr)
+    if name == "autograd":
+        return _autograd_mlp(systems.mods[name], X, y, params, lr)
+    if name == "torch":
+        return _torch_mlp(systems.mods[name], X, y, params, lr)
+    if name == "jax-jit":
+        return _jax_jit_mlp(systems.mods[name], X, y, params, lr)
+    raise ValueError(f"unknown case-f system {name!r}")
+
+
+def _update_error(before, after, ref_before, ref_after):
+    """Largest difference between two systems' one-step updates, relative to the largest update."""
+    d = [np.asarray(a1, float) - np.asarray(a0, float) for a0, a1 in zip(before, after)]
+    r = [np.asarray(a1, float) - np.asarray(a0, float) for a0, a1 in zip(ref_before, ref_after)]
+    if [x.shape for x in d] != [x.shape for x in r]:
+        return math.inf
+    scale = max(float(np.max(np.abs(x))) for x in r)
+    return max(float(np.max(np.abs(a - b))) for a, b in zip(d, r)) / scale
+
+
+def case_mlp(systems, rounds, min_time, loss_rtol=1e-9, update_rtol=1e-6):
+    """Case f: one MLP training step per system; NumPy forward + loss as the baseline.
+
+    Before timing, every system's first step (from the same initial weights)
+    must return NumPy's loss, and the one-step update of dualrev (both APIs)
+    must match the hand-written NumPy step; peers that disagree on the update
+    are flagged, not fatal.
+    """
+    X, y, params = mlp_problem()
+    w0 = _flat(params)
+    ref_loss = float(numpy_mlp_forward(params, X, y))
+    ref_after = None
+    entries, extra, skipped = [], {}, {}
+    wanted = {"numpy": "numpy", "numpy-step": "numpy", "dualrev": "dualrev",
+              "dualrev-functional": "dualrev", "autograd": "autograd", "torch": "torch",
+              "jax-jit": "jax-jit"}
+    if "jax" in systems:
+        skipped["jax"] = "this case runs JAX under jit only"
+    lines = []
+    for name in MLP_SYSTEMS:
+        if wanted[name] not in systems:
+            continue
+        run = build_mlp(systems, name, X, y, params)
+        t0 = time.perf_counter()
+        out = run.fn(*run.args)  # first step: warm-up, compile for jit, the checks
+        first = time.perf_counter() - t0
+        loss = run.loss(out)
+        row = {"loss0": loss, "loss_rel_err": abs(loss - ref_loss) / abs(ref_loss)}
+        if not math.isclose(loss, ref_loss, rel_tol=loss_rtol):
+            raise AssertionError(f"case f: {name} computes loss {loss!r} at the initial weights, "
+                                 f"NumPy {ref_loss!r}: the benchmark does not run the same model")
+        msg = f"loss at the initial weights {loss:.12f} (rel. diff. {row['loss_rel_err']:.1e})"
+        if run.weights is not None:
+            after = run.weights()
+            if name == "numpy-step":
+                ref_after = after
+                row["update_rel_err"] = 0.0
+            elif ref_after is not None:
+                err = _update_error(w0, after, w0, ref_after)
+                row["update_rel_err"] = err
+                row["agrees"] = bool(err <= update_rtol)
+                msg += f"; one-step update vs NumPy step: rel. diff. {err:.1e}"
+                if err > update_rtol:
+                    if name.startswith("dualrev"):
+                        raise AssertionError(
+                            f"case f: {name}'s one-step update differs from the hand-written "
+                            f"NumPy step by {err:.2e} (relative to the largest update)")
+                    msg += "  WRONG UPDATE"
+        if name == "jax-jit":
+            row["first_call_s"] = first
+        extra[name] = row
+        entries.append((name, run.fn, run.args))
+        lines.append(f"  [f] {name}: {msg}")
+        log(f"  [f] {name}: ready (first step {first * 1e3:.1f} ms)")
+    print("case f, check of the benchmark (same initial weights, lr "
+          f"{MLP_LR}; after one step):\n" + "\n".join(lines), flush=True)
+    samples = interleaved(entries, rounds, min_time)
+    rows = _rows_from(samples, "numpy", {k: 1 for k in samples})
+    for name, e in extra.items():
+        rows[name].update(e)
+    return rows, skipped
+
+
 # ----------------------------------------------------------------------------- memory (case d)
 
 def _proc_status():
@@ -625,6 +927,15 @@ def print_tables(res):
                           _fmt(r.get("rss_peak_arrays"), 1), _fmt(r["retained_arrays"], 2),
                           _fmt(r.get("residual_arrays"), 1)])
         table(c["title"], ["system", "peak", "method", "RSS peak", "after grad", "residuals"], lines)
+    if "f" in cases:
+        c = cases["f"]
+        lines = []
+        for name, r in c["rows"].items():
+            note = "" if r.get("agrees", True) else "  WRONG UPDATE"
+            label = "NumPy, forward + loss only" if name == "numpy" else LABELS[name]
+            lines.append([label, _fmt(r["median_s"] * 1e3, 3), _fmt(r["ratio"]),
+                          f"±{100 * r['iqr_rel']:.0f}%", _fmt(r["ratio_min"]) + note])
+        table(c["title"], ["system", "ms/step", "× NumPy fwd", "IQR", "× (min)"], lines)
     for key, c in cases.items():
         for name, why in c.get("skipped", {}).items():
             out.append(f"  note: case {key}: {LABELS.get(name, name)} skipped: {why}")
@@ -640,14 +951,15 @@ def check_targets(cases):
 
     def add(key, case, measured):
         metric, limit, what = TARGETS[key]
-        what = what.format(n=case.get("n_ops", 0), size=case.get("size", 0))
+        what = what.format(n=case.get("n_ops", 0), size=case.get("size", 0),
+                           layers=case.get("layers", ""))
         got.append({"case": key, "metric": metric, "limit": limit, "what": what,
                     "measured": float(measured), "pass": bool(measured <= limit)})
     for key, case in cases.items():
         row = case["rows"].get("dualrev")
         if row is None:
             continue
-        if key == "a" or key == "e":
+        if key in ("a", "e", "f"):
             add(key, case, row["ratio"])
         elif key == "b":
             add(key, case, row["us_per_op"])
@@ -704,12 +1016,13 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="smoke run: fewer rounds, shorter chains")
     p.add_argument("--out", help=f"JSON results file (default {os.path.relpath(DEFAULT_OUT, ROOT)}; "
                                  f"with --quick {os.path.relpath(QUICK_OUT, ROOT)})")
-    p.add_argument("--cases", default="abcde", help="which cases to run, e.g. 'ae' (default all)")
+    p.add_argument("--cases", default="abcdef", help="which cases to run, e.g. 'ae' (default all)")
     p.add_argument("--systems", default=",".join(SYSTEMS),
                    help="comma-separated systems (default %(default)s); numpy is always run")
     p.add_argument("--note", default="", help="a remark on the machine, kept in the JSON "
                                                "(e.g. 'shared, noisy')")
-    p.add_argument("--rounds", type=int, help="rounds for cases a, c, e (default 25; quick 3)")
+    p.add_argument("--rounds", type=int, help="rounds for cases a, c, e, f (default 25, f: 30; "
+                                              "quick 3)")
     p.add_argument("--mem-worker", help=argparse.SUPPRESS)
     p.add_argument("--mem-ops", type=int, default=MEM_OPS, help=argparse.SUPPRESS)
     p.add_argument("--mem-size", type=int, default=MEM_SIZE, help=argparse.SUPPRESS)
@@ -726,6 +1039,8 @@ def main(argv=None):
     q = args.quick
     out_path = args.out or (QUICK_OUT if q else DEFAULT_OUT)
     rounds = args.rounds or (3 if q else 25)
+    mlp_rounds = args.rounds or (3 if q else 30)
+    mlp_min_time = 0.01 if q else 0.05
     min_time = 0.005 if q else 0.02
     long_ops = 5_000 if q else LONG_OPS
     long_rounds = 1 if q else 3
@@ -795,6 +1110,16 @@ def main(argv=None):
     run_case("b", f"case b: grad, {long_ops}-op chain, 0-d array", case_b)
     run_case("c", f"case c: dnp on untraced {CHAIN_SIZE}-element arrays", case_c)
     run_case("e", f"case e: jvp, {CHAIN_OPS}-op chain, {CHAIN_SIZE} elements", case_e)
+    def case_f():
+        rows, skipped = case_mlp(systems, mlp_rounds, mlp_min_time)
+        layers = "-".join(map(str, MLP_SIZES))
+        return {"title": f"f. one training step of a {layers} tanh MLP, batch {MLP_BATCH}, "
+                         f"float64 (forward, backward, SGD lr {MLP_LR})",
+                "layers": layers, "size": MLP_BATCH, "lr": MLP_LR,
+                "baseline": "numpy forward + loss", "rows": rows, "skipped": skipped}
+
+    run_case("f", f"case f: MLP training step, {'-'.join(map(str, MLP_SIZES))}, "
+                  f"batch {MLP_BATCH}", case_f)
     run_case("d", f"case d: memory, grad of a {mem_ops}-op chain on {mem_size:,}-element arrays "
                   "(one subprocess per system)", case_d)
     for c in res["cases"].values():

@@ -23,6 +23,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DATA = os.path.join(HERE, "data", "compare.json")
 DEFAULT_DOC = os.path.join(HERE, "performance.md")
 ORDER = ("numpy", "dualrev", "autograd", "torch", "jax", "jax-jit")
+# Case f also runs NumPy's hand-written step and dualrev's functional API.
+MLP_ORDER = ("numpy", "numpy-step", "dualrev", "dualrev-functional", "autograd", "torch", "jax-jit")
 
 
 def num(v, digits=2):
@@ -90,13 +92,14 @@ class Tables:
 
     def summary(self):
         c = self.cases
-        cols = [k for k in ("a", "b", "c", "e", "d") if k in c]
+        cols = [k for k in ("a", "b", "c", "e", "f", "d") if k in c]
         head = {
             "a": f"a. grad, {c['a']['n_ops'] if 'a' in c else ''} ops (× NumPy)",
             "b": f"b. grad, {c['b']['n_ops']:,} ops (µs/op)" if "b" in c else "",
             "c": "c. untraced call (× NumPy, geomean)",
             "e": f"e. jvp, {c['e']['n_ops'] if 'e' in c else ''} ops (× NumPy)",
             "d": "d. grad memory (peak, arrays)",
+            "f": "f. MLP training step (× NumPy forward)",
         }
         names = [s for s in ORDER if any(s in c[k]["rows"] for k in cols)]
         rows = []
@@ -106,7 +109,7 @@ class Tables:
                 r = c[k]["rows"].get(s)
                 if r is None:
                     cells.append("—")
-                elif k in ("a", "e"):
+                elif k in ("a", "e", "f"):
                     cells.append("1 (baseline)" if s == "numpy" else num(r["ratio"]) + self.wrong(r))
                 elif k == "b":
                     extra = f" (n={r['n_ops']:,})" if r["n_ops"] != c[k]["n_ops"] else ""
@@ -169,6 +172,34 @@ class Tables:
             table(["system", "peak", "peak measured by", "RSS peak", "alive after grad returns",
                    "RSS after result dropped", "residuals held for backward"], rows)])
 
+    def mlp(self):
+        if "f" not in self.cases:
+            return "_(case f not run)_"
+        c = self.cases["f"]
+        rows = []
+        for s in [s for s in MLP_ORDER if s in c["rows"]]:
+            r = c["rows"][s]
+            label = "NumPy, forward + loss only" if s == "numpy" else self.label(s)
+            err = r.get("update_rel_err")
+            if s == "numpy":
+                check = "loss"
+            elif s == "numpy-step":
+                check = "loss; the reference update"
+            else:
+                check = "loss; update " + (f"{err:.0e}" if err is not None else "—")
+                check += "" if r.get("agrees", True) else " (**wrong update!**)"
+            rows.append([label, num(r["median_s"] * 1e3, 3), num(r["ratio"]),
+                         f"±{100 * r['iqr_rel']:.0f}%", num(r.get("ratio_min")), r["rounds"], check])
+        first = c["rows"].get("jax-jit", {}).get("first_call_s")
+        note = (f" JAX jit's first (compiling) step took {first * 1e3:,.0f} ms."
+                if first is not None else "")
+        return "\n".join([
+            f"**{c['title']}**", "",
+            table(["system", "ms per step", "× NumPy forward", "IQR", "× NumPy forward (fastest rounds)",
+                   "rounds", "checked against NumPy"], rows), "",
+            "\"update\": the largest difference between the system's first update of the weights "
+            "and the hand-written NumPy step's, relative to the largest update." + note])
+
     def targets(self):
         t = self.res.get("targets", [])
         if not t:
@@ -178,11 +209,12 @@ class Tables:
         return table(["dualrev target", "measured", "target", ""], rows, ["l", "r", "r", "l"])
 
     def notes(self):
-        return self.skipped_notes(["a", "b", "c", "d", "e"]) or "- none"
+        return self.skipped_notes(["a", "b", "c", "d", "e", "f"]) or "- none"
 
     def blocks(self):
         return {"meta": self.meta(), "summary": self.summary(), "timing": self.timing(),
-                "untraced": self.untraced(), "memory": self.memory(), "targets": self.targets(),
+                "untraced": self.untraced(), "memory": self.memory(), "mlp": self.mlp(),
+                "targets": self.targets(),
                 "skipped": self.notes()}
 
 
