@@ -17,7 +17,7 @@ sweep adds that entry's cotangent to the leaf's ``.grad``.
 import numpy as np
 
 from . import core
-from .core import Tracer, bind, strip
+from .core import PY_SCALARS, Tracer, bind, strip
 from .reverse import Tape, Var
 
 grad_enabled = [True]
@@ -49,8 +49,11 @@ _freed_prims = {}
 
 
 def _freed(entry):
-    """What a consumed entry becomes: no residuals, a VJP that explains."""
+    """What a consumed entry becomes: no residuals, a VJP that explains.  An entry that
+    kept no arrays (only Python numbers, or nothing) stays usable, as in PyTorch."""
     prim, ids, args, ans, params, avals = entry
+    if ans is None and all(a is None or a.__class__ in PY_SCALARS for a in args):
+        return entry
     u = _freed_prims.get(prim)
     if u is None:
         u = _freed_prims[prim] = Unusable(prim, _FREED_MESSAGE)
