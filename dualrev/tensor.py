@@ -469,11 +469,19 @@ class Tensor(Tracer):
         old = self._value
         writable = old.__class__ is np.ndarray and old.flags.writeable
         if fast is not None and writable and _is_plain(other):
-            res = np.asarray(fast(old, strip(other)))
-            if res.shape != old.shape:
+            o = strip(other)
+            shape = np.broadcast_shapes(old.shape, np.shape(o))
+            if shape != old.shape:
                 raise RuntimeError(f"{name}: output with shape {tuple(old.shape)} doesn't match "
-                                   f"the broadcast shape {tuple(res.shape)}")
-            _copy_into(old, res, name)
+                                   f"the broadcast shape {tuple(shape)}")
+            if isinstance(fast, np.ufunc):
+                try:
+                    fast(old, o, out=old, casting="same_kind")
+                except TypeError:
+                    raise RuntimeError(f"{name}: result type {np.result_type(old, o)} can't be "
+                                       f"cast to the desired output type {old.dtype}") from None
+            else:
+                _copy_into(old, fast(old, o), name)
         else:
             new = compute()._value
             ns = np.shape(strip(new))
