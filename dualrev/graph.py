@@ -14,10 +14,9 @@ Leaves (Tensors made by the user, with ``requires_grad=True``) belong to no
 graph: a graph that uses one records an input entry for it, and the backward
 sweep adds that entry's cotangent to the leaf's ``.grad``.
 """
-import numpy as np
 
 from . import core
-from .core import PY_SCALARS, Tracer, bind, strip
+from .core import PY_SCALARS, Tracer, bind
 from .reverse import Tape, Var
 
 grad_enabled = [True]
@@ -260,9 +259,3 @@ def merge(a, b):
     a.entries, a.inputs, a.leaves, a.saved, a.retained = [], [], {}, [], {}
     a.close()
     return b
-
-
-def describe(value):
-    """'a float32 tensor of shape (3,)' for messages."""
-    x = strip(value)
-    return f"a {np.result_type(x)} tensor of shape {tuple(np.shape(x))}"

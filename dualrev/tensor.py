@@ -24,7 +24,7 @@ import numpy as np
 
 from . import numpy as dnp
 from .core import _NOPARAMS, Tracer, bind, strip
-from .graph import Graph, describe, grad_enabled, graph_var, op_name, resolve
+from .graph import Graph, grad_enabled, graph_var, op_name, resolve
 from .numpy import _reductions as _red, _shape as _sh
 from .reverse import Var
 
@@ -87,35 +87,34 @@ def _apply(prim, args, params):
 def _note_saved(prim, out, args, t):
     """Remember the versions of the Tensors whose values the new entry keeps."""
     g = out._trace
-    entry = g.entries[out.idx]
+    entries = g.entries
+    entry = entries[out.idx]
     if entry is None:
         return
     saved, ans = entry[2], entry[3]
     for j, a in enumerate(args):
         if saved[j] is not None and isinstance(a, Tensor):
-            g.note_saved(a._vc, out.idx, _SavedValue(a._value))
+            v = a._value
+            made_by = None
+            if v.__class__ is Var and v._trace is g and entries[v.idx] is not None:
+                made_by = entries[v.idx][0]
+            g.note_saved(a._vc, out.idx, _SavedValue(saved[j], made_by))
     if ans is not None:
-        g.note_saved(t._vc, out.idx, _SavedValue(out, prim))
+        g.note_saved(t._vc, out.idx, _SavedValue(ans, prim))
 
 
 class _SavedValue:
-    """A saved Tensor value, described for error messages only when needed."""
+    """What an error message says of a saved Tensor value (no reference to its graph)."""
 
-    __slots__ = ("value", "prim")
+    __slots__ = ("shape", "dtype", "prim")
 
-    def __init__(self, value, prim=None):
-        self.value, self.prim = value, prim
+    def __init__(self, value, prim):
+        self.shape, self.dtype, self.prim = np.shape(value), np.result_type(value), prim
 
     def __str__(self):
-        s = describe(self.value)
-        if self.prim is not None:
-            return f"{s}, output 0 of {op_name(self.prim)}"
-        v = self.value
-        if v.__class__ is Var and v._trace.level == 0:
-            e = resolve(v)._trace.entries[v.idx]
-            if e is not None:
-                return f"{s}, output 0 of {op_name(e[0])}"
-        return f"{s} (a leaf)"
+        s = f"a {self.dtype} tensor of shape {tuple(self.shape)}"
+        return s + (f", output 0 of {op_name(self.prim)}" if self.prim is not None else
+                    " (a leaf)")
 
 
 _TENSOR_TRACE = _TensorTrace()
