@@ -79,6 +79,7 @@ def _apply(prim, args, params):
     if prim in _VIEWS and isinstance(args[0], Tensor) and np.may_share_memory(
             strip(out), strip(args[0]._value)):
         t._vc = args[0]._vc        # a view: in-place changes show in both
+        t._base = args[0]._base or args[0]
     if graph is not None and out.__class__ is Var and out._trace.level == 0:
         _note_saved(prim, out, args, t)
     return t
@@ -129,6 +130,7 @@ def _wrap(value, vc=None):
     t._grad = None
     t._vc = [0, None] if vc is None else vc
     t._retains = False
+    t._base = None
     return t
 
 
@@ -159,7 +161,7 @@ class Tensor(Tracer):
     factories (``randn``, ``zeros``...).  ``Tensor(data)`` is ``tensor(data)``.
     """
 
-    __slots__ = ("_value", "_rg", "_grad", "_vc", "_retains", "__weakref__")
+    __slots__ = ("_value", "_rg", "_grad", "_vc", "_retains", "_base", "__weakref__")
     _trace = _TENSOR_TRACE
     __array_priority__ = 1000
 
@@ -170,6 +172,7 @@ class Tensor(Tracer):
         t._grad = None
         t._vc = [0, None]
         t._retains = False
+        t._base = None
         if requires_grad:
             t.requires_grad_(True)
         return t
@@ -459,12 +462,19 @@ class Tensor(Tracer):
         A plain array is written in place (views and arrays from .numpy() see
         the change); a recorded value is replaced by the new one.
         """
-        if self._rg and grad_enabled[0] and self.is_leaf:
-            raise RuntimeError(
-                f"a leaf Variable that requires grad is being used in an in-place operation "
-                f"({name}). Its old value would be lost to backward(): change it under "
-                f"`with dualrev.no_grad():` (as optimizers do), or compute a new tensor "
-                f"out of place.")
+        if grad_enabled[0]:
+            base = self._base
+            if self._rg and self.is_leaf:
+                what = "a leaf Variable that requires grad"
+            elif base is not None and base._rg and base.is_leaf:
+                what = "a view of a leaf Variable that requires grad"
+            else:
+                what = None
+            if what:
+                raise RuntimeError(
+                    f"{what} is being used in an in-place operation ({name}). Its old value "
+                    f"would be lost to backward(): change it under `with dualrev.no_grad():` "
+                    f"(as optimizers do), or compute a new tensor out of place.")
         old = self._value
         writable = old.__class__ is np.ndarray and old.flags.writeable
         if fast is not None and writable and _is_plain(other):

@@ -25,7 +25,7 @@ class Parameter(Tensor):
             p._value, p._vc = strip(data._value), data._vc
         else:
             p._value, p._vc = _data_array(data, None, copy=False), [0, None]
-        p._rg, p._grad, p._retains = False, None, False
+        p._rg, p._grad, p._retains, p._base = False, None, False, None
         p.requires_grad_(requires_grad)
         return p
 
