@@ -79,7 +79,7 @@ def _apply(prim, args, params):
     if prim in _VIEWS and isinstance(args[0], Tensor) and np.may_share_memory(
             strip(out), strip(args[0]._value)):
         t._vc = args[0]._vc        # a view: in-place changes show in both
-        t._base = args[0]._base or args[0]
+        t._base = args[0] if args[0]._base is None else args[0]._base
     if graph is not None and out.__class__ is Var and out._trace.level == 0:
         _note_saved(prim, out, args, t)
     return t
@@ -1048,6 +1048,8 @@ def _format_tensor(t):
     v = t._value
     x = np.asarray(strip(v))
     suffix = []
+    if x.size == 0 and x.ndim > 1:
+        suffix.append(f"size={tuple(x.shape)}")
     if x.dtype != _default_dtype[0] and x.dtype not in (np.int64, np.bool_):
         suffix.append(f"dtype={x.dtype}")
     gv = graph_var(v)
@@ -1055,29 +1057,22 @@ def _format_tensor(t):
         suffix.append(f"traced by {v._trace.name} (level {v._trace.level})")
     elif gv is not None:
         fn = t.grad_fn
-        if fn is not None:
-            suffix.append(f"grad_fn={fn!r}")
-        else:
-            suffix.append("requires_grad=True")
+        suffix.append(f"grad_fn={fn!r}" if fn is not None else "requires_grad=True")
     elif t._rg:
         suffix.append("requires_grad=True")
     prefix = "tensor("
-    body = _format_array(x, len(prefix))
-    if suffix:
-        body += ", " + ", ".join(suffix)
-    return prefix + body + ")"
+    body = "[]" if x.size == 0 else _format_array(x, len(prefix))
+    return prefix + ", ".join([body] + suffix) + ")"
 
 
 def _format_array(x, indent):
-    """Values laid out as PyTorch prints them (4 decimals, shared width)."""
+    """Values laid out as PyTorch prints them (4 decimals, one width for all)."""
     summarize = x.size > 1000
-    fmt = _Formatter(_sample(x) if summarize else x)
-    if x.size == 0:
-        return "[]" if x.ndim <= 1 else f"size={tuple(x.shape)}"
-    return _fmt_rec(x, fmt, indent, summarize)
+    return _fmt_rec(x, _Formatter(_sample(x) if summarize else x), indent, summarize)
 
 
 def _sample(x):
+    """The entries a summarised print shows (3 at each end of every dimension)."""
     if x.ndim == 0:
         return x
     n = x.shape[0]
@@ -1091,7 +1086,7 @@ def _fmt_rec(x, fmt, indent, summarize):
     n = x.shape[0]
     idx = list(range(3)) + [None] + list(range(n - 3, n)) if summarize and n > 6 else range(n)
     if x.ndim == 1:
-        items = ["..." if i is None else fmt(x[i].item()) for i in idx]
+        items = [" ..." if i is None else fmt(x[i].item()) for i in idx]
         per_line = max(1, (80 - indent) // (fmt.width + 2))
         lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
@@ -1101,26 +1096,23 @@ def _fmt_rec(x, fmt, indent, summarize):
 
 
 class _Formatter:
+    """PyTorch's choice of format: integers shown as ``2.``, else 4 decimals, or
+    scientific when the magnitudes span more than 1000x; the width of the widest
+    finite nonzero entry (of any entry for integer dtypes)."""
+
     def __init__(self, x):
         self.floating = x.dtype.kind in "fc"
         self.int_mode, self.sci, self.width = True, False, 1
         if not self.floating:
-            self.width = max((len(self._plain(v)) for v in np.ravel(x)), default=1)
+            self.width = max((len(str(v)) for v in np.ravel(x)), default=1)
             return
-        finite = np.abs(x[np.isfinite(x) & (x != 0)]).astype(np.float64)
+        finite = x[np.isfinite(x) & (x != 0)].astype(np.float64)
         if finite.size == 0:
-            self.width = max((len(self(v)) for v in np.ravel(x)), default=1)
             return
-        lo, hi = finite.min(), finite.max()
+        lo, hi = np.abs(finite).min(), np.abs(finite).max()
         self.int_mode = bool(np.all(finite == np.ceil(finite)))
-        if self.int_mode:
-            self.sci = hi / lo > 1000.0 or hi > 1.0e8
-        else:
-            self.sci = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
-        self.width = max(len(self._raw(v)) for v in np.ravel(x))
-
-    def _plain(self, v):
-        return str(v)
+        self.sci = hi / lo > 1000.0 or hi > 1.0e8 or (not self.int_mode and lo < 1.0e-4)
+        self.width = max(len(self._raw(v)) for v in finite)
 
     def _raw(self, v):
         if not self.floating:
@@ -1134,4 +1126,4 @@ class _Formatter:
 
     def __call__(self, v):
         s = self._raw(v)
-        return " " * (getattr(self, "width", 1) - len(s)) + s
+        return " " * (self.width - len(s)) + s
