@@ -314,8 +314,8 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             msg = (f"Jacobian mismatch for output {o} with respect to input {i}: "
                    f"{int(bad.sum())} of {a.size} entries differ. Worst entry: "
                    f"d output{_index_str(r, tuple(outs[o].shape))} / d input"
-                   f"{_index_str(c, tuple(inputs[i].shape))}: numerical {n[r, c]!r}, "
-                   f"analytical {a[r, c]!r} (|difference| {abs(a[r, c] - n[r, c]):.6g} > "
+                   f"{_index_str(c, tuple(inputs[i].shape))}: numerical {float(n[r, c])!r}, "
+                   f"analytical {float(a[r, c])!r} (|difference| {abs(a[r, c] - n[r, c]):.6g} > "
                    f"atol + rtol * |numerical| = {atol + rtol * abs(n[r, c]):.6g})")
             if a.size <= 100:
                 msg += (f",\nnumerical:\n{np.array2string(n, precision=6)}\nanalytical:\n"

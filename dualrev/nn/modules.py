@@ -59,10 +59,10 @@ class Module:
             raise AttributeError(f"cannot assign {type(value).__name__} '{name}' before "
                                  f"Module.__init__() call")
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep=params)
             params[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif params is not None and name in params:
             if value is not None:
@@ -82,9 +82,11 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name):
+    def _forget(self, name, keep=None):
+        """Remove name from the stores (but keep its place in ``keep``)."""
         for d in (self._parameters, self._buffers, self._modules):
-            d.pop(name, None)
+            if d is not keep:
+                d.pop(name, None)
         self.__dict__.pop(name, None)
 
     def __getattr__(self, name):
@@ -147,8 +149,11 @@ class Module:
             yield m
 
     def named_children(self):
+        """``(name, module)`` of the direct submodules, each module once."""
+        seen = set()
         for name, m in self._modules.items():
-            if m is not None:
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
                 yield name, m
 
     def children(self):
@@ -214,14 +219,24 @@ class Module:
     def state_dict(self, destination=None, prefix="", keep_vars=False):
         """Parameters and buffers by name, detached (sharing memory with the module)."""
         out = collections.OrderedDict() if destination is None else destination
-        for store in ("_parameters", "_buffers"):
-            for name, t in self._named(store, prefix.rstrip("."), True):
-                out[name] = t if keep_vars else t.detach()
+        for name, t in self._state_items(prefix):
+            out[name] = t if keep_vars else t.detach()
         return out
+
+    def _state_items(self, prefix=""):
+        """Every name of every parameter and buffer (a tied parameter under each of its
+        names), module by module: its own parameters, its buffers, then its submodules."""
+        for store in (self._parameters, self._buffers):
+            for name, t in store.items():
+                if t is not None:
+                    yield prefix + name, t
+        for name, m in self._modules.items():
+            if m is not None:
+                yield from m._state_items(prefix + name + ".")
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values from state_dict into the parameters and buffers (in place)."""
-        own = collections.OrderedDict(list(self.named_parameters()) + list(self.named_buffers()))
+        own = collections.OrderedDict(self._state_items())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         errors = []
@@ -441,6 +456,9 @@ class Flatten(Module):
 
     def forward(self, input):
         return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class MSELoss(Module):
