@@ -19,6 +19,7 @@ class Optimizer:
         self.defaults = defaults
         self.state = {}
         self.param_groups = []
+        self._scratch = {}
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             "Tensors or dicts, but got a Tensor")
@@ -76,6 +77,15 @@ class Optimizer:
     def _update(self, x, g, state, group):
         raise NotImplementedError
 
+    def _temp(self, like, k=0):
+        """Scratch array k shaped like ``like``, reused from step to step: updates
+        make no temporaries (a fresh large array each step costs page faults)."""
+        key = (like.dtype, k)
+        buf = self._scratch.get(key)
+        if buf is None or buf.size < like.size:
+            buf = self._scratch[key] = np.empty(like.size, like.dtype)
+        return buf[:like.size].reshape(like.shape)
+
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
         for i, g in enumerate(self.param_groups):
@@ -122,16 +132,19 @@ class SGD(Optimizer):
     def _update(self, x, g, state, group):
         wd, mom = group["weight_decay"], group["momentum"]
         if wd:
-            g = g + wd * x
+            g = np.add(g, np.multiply(x, wd, out=self._temp(x, 1)), out=self._temp(x, 1))
         if mom:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = np.array(g, copy=True)
             else:
                 buf *= mom
-                buf += (1 - group["dampening"]) * g
-            g = g + mom * buf if group["nesterov"] else buf
-        x -= group["lr"] * g
+                buf += np.multiply(g, 1 - group["dampening"], out=self._temp(x))
+            if group["nesterov"]:
+                g = np.add(g, np.multiply(buf, mom, out=self._temp(x)), out=self._temp(x, 1))
+            else:
+                g = buf
+        x -= np.multiply(g, group["lr"], out=self._temp(x))
 
 
 class Adam(Optimizer):
@@ -169,19 +182,22 @@ class Adam(Optimizer):
             if self._decoupled:
                 x *= 1 - lr * wd
             else:
-                g = g + wd * x
+                g = np.add(g, np.multiply(x, wd, out=self._temp(x, 1)), out=self._temp(x, 1))
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        tmp = self._temp(x)
         m *= b1
-        m += (1 - b1) * g
+        m += np.multiply(g, 1 - b1, out=tmp)
         v *= b2
-        v += (1 - b2) * (g * g)
+        v += np.multiply(np.multiply(g, g, out=tmp), 1 - b2, out=tmp)
         if group["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
-        denom = np.sqrt(v) / np.sqrt(1 - b2 ** t) + eps
-        x -= (lr / (1 - b1 ** t)) * m / denom
+        denom = np.sqrt(v, out=tmp)
+        denom /= np.sqrt(1 - b2 ** t)
+        denom += eps
+        x -= np.multiply(np.divide(m, denom, out=tmp), lr / (1 - b1 ** t), out=tmp)
 
 
 class AdamW(Adam):
