@@ -535,23 +535,19 @@ def dualrev_mlp(dualrev, X, y, params, lr=MLP_LR):
 
 def dualrev_functional_mlp(dualrev, dnp, X, y, params, lr=MLP_LR):
     """dualrev.value_and_grad of a dualrev.numpy loss; the update in NumPy, in place."""
-    vg = dualrev.value_and_grad(make_mlp_loss(dnp, dualrev.stop_gradient))
-    p = _copy_params(params)
-
-    def step(X, y):
-        loss, grads = vg(p, X, y)
-        for (W, b), (gW, gb) in zip(p, grads):
-            W -= lr * gW
-            b -= lr * gb
-        return loss
-
-    return MLPRun(step, (X, y), float, lambda: [a.copy() for a in _flat(p)])
+    return _functional_sgd(dualrev.value_and_grad(make_mlp_loss(dnp, dualrev.stop_gradient)),
+                           X, y, params, lr)
 
 
 def _autograd_mlp(m, X, y, params, lr):
     autograd, anp = m
     from autograd.tracer import getval
-    vg = autograd.value_and_grad(make_mlp_loss(anp, getval))
+    return _functional_sgd(autograd.value_and_grad(make_mlp_loss(anp, getval)),
+                           X, y, params, lr)
+
+
+def _functional_sgd(vg, X, y, params, lr):
+    """A step of a functional system: vg gives (loss, grads); the update in NumPy, in place."""
     p = _copy_params(params)
 
     def step(X, y):

@@ -139,21 +139,20 @@ def manual_seed(seed):
 
 def randn(*size, dtype=None, requires_grad=False, generator=None, device=None):
     """Standard normal samples (default dtype float32)."""
-    _check_device(device)
-    rng = generator or _rng[0]
-    dt = _float_dtype(dtype)
-    x = rng.standard_normal(_size_arg(size, "randn"), dtype=dt if dt in (
-        np.float32, np.float64) else np.float64).astype(dt, copy=False)
-    return _leaf(x, requires_grad)
+    return _random("standard_normal", size, dtype, requires_grad, generator, device, "randn")
 
 
 def rand(*size, dtype=None, requires_grad=False, generator=None, device=None):
     """Uniform samples on [0, 1) (default dtype float32)."""
+    return _random("random", size, dtype, requires_grad, generator, device, "rand")
+
+
+def _random(method, size, dtype, requires_grad, generator, device, where):
     _check_device(device)
     rng = generator or _rng[0]
     dt = _float_dtype(dtype)
-    x = rng.random(_size_arg(size, "rand"), dtype=dt if dt in (
-        np.float32, np.float64) else np.float64).astype(dt, copy=False)
+    native = dt if dt in (np.float32, np.float64) else np.float64
+    x = getattr(rng, method)(_size_arg(size, where), dtype=native).astype(dt, copy=False)
     return _leaf(x, requires_grad)
 
 
