@@ -158,7 +158,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 if c is not None:
                     _accumulate(t, c, handed)
             return None
-        for k, leaf in graph.inputs:
+        for k, leaf, _ in graph.inputs:
             if cts[k] is not None and leaf._rg:
                 _accumulate(leaf, cts[k], handed)
         for k, ref in list(graph.retained.items()):
@@ -178,7 +178,7 @@ def _grads_of(graph, wanted, cts):
             yield cts[gv.idx]
             continue
         c = None
-        for k, leaf in graph.inputs:
+        for k, leaf, _ in graph.inputs:
             if leaf is t and cts[k] is not None:
                 c = cts[k] if c is None else dnp.add(c, cts[k])
         yield c

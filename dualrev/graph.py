@@ -63,7 +63,7 @@ class Graph(Tape):
     """The tape of one imperative computation.
 
     Besides the entries of a ``Tape`` it keeps ``inputs`` (entry index, leaf
-    Tensor), ``leaves`` (id of a leaf -> its entry index and version),
+    Tensor, the leaf's version then), ``leaves`` (id of a leaf -> its entry index and version),
     ``saved`` (for each Tensor whose value an entry keeps: its version
     counter, the version when saved, the entry index and a description) and
     ``retained`` (entry index -> weak reference to a Tensor that retains its
@@ -121,7 +121,7 @@ class Graph(Tape):
             return Var(self, t._value, rec[0])
         self.entries.append(None)
         k = len(self.entries) - 1
-        self.inputs.append((k, t))
+        self.inputs.append((k, t, t._vc[0]))
         self.leaves[id(t)] = (k, t._vc[0])
         return Var(self, t._value, k)
 
@@ -135,18 +135,35 @@ class Graph(Tape):
         """Entries whose saved values were changed in place since become unusable."""
         entries = self.entries
         for vc, version, k, what in self.saved:
-            if vc[0] == version:
-                continue
-            e = entries[k]
-            if e is None or isinstance(e[0], Unusable):
-                continue
-            op = f" ({vc[1]})" if vc[1] else ""
-            msg = (f"one of the values needed for gradient computation has been modified by "
-                   f"an in-place operation{op}: {what} is at version {vc[0]}; expected version "
-                   f"{version} instead. {op_name(e[0])} saved it for its backward. Compute "
-                   f"the new value out of place (x = x + 1 instead of x.add_(1)), or clone() "
-                   f"the tensor before changing it.")
-            entries[k] = (Unusable(e[0], msg),) + e[1:]
+            if vc[0] != version:
+                self._spoil(k, vc, version, what)
+        # A leaf's value may also be kept by entries no Tensor operation recorded
+        # directly (the recorded backward of create_graph, a functional transformation).
+        changed = {k: t for k, t, version in self.inputs if t._vc[0] != version}
+        if changed:
+            versions = {k: version for k, t, version in self.inputs}
+            for i, e in enumerate(entries):
+                if e is None:
+                    continue
+                ids = (e[1],) if e[1].__class__ is int else e[1]
+                for j, k in enumerate(ids):
+                    if k in changed and e[2][j] is not None:
+                        t = changed[k]
+                        what = (f"a {t.dtype} tensor of shape {tuple(t.shape)} (a leaf)")
+                        self._spoil(i, t._vc, versions[k], what)
+
+    def _spoil(self, k, vc, version, what):
+        """Entry k saved a value that changed: its VJP now raises, explaining."""
+        e = self.entries[k]
+        if e is None or isinstance(e[0], Unusable):
+            return
+        op = f" ({vc[1]})" if vc[1] else ""
+        msg = (f"one of the values needed for gradient computation has been modified by "
+               f"an in-place operation{op}: {what} is at version {vc[0]}; expected version "
+               f"{version} instead. {op_name(e[0])} saved it for its backward. Compute "
+               f"the new value out of place (x = x + 1 instead of x.add_(1)), or clone() "
+               f"the tensor before changing it.")
+        self.entries[k] = (Unusable(e[0], msg),) + e[1:]
 
     def pull(self, seeds, retain_graph, create_graph, keep=()):
         """The backward sweep from seeds {entry index: cotangent}; the cotangents per entry."""
@@ -252,7 +269,7 @@ def merge(a, b):
             ids = ids + off if ids.__class__ is int else [k + off if k >= 0 else -1 for k in ids]
             e = (prim, ids, args, ans, params, avals)
         put(e)
-    b.inputs += [(k + off, t) for k, t in a.inputs]
+    b.inputs += [(k + off, t, version) for k, t, version in a.inputs]
     b.saved += [(vc, version, k + off, what) for vc, version, k, what in a.saved]
     b.retained.update({k + off: r for k, r in a.retained.items()})
     a.fwd = (b, off)

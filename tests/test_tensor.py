@@ -1388,3 +1388,21 @@ def test_graph_that_saves_a_recorded_value_is_freed_by_reference_counting(expr):
         if was_enabled:
             gc.enable()
         gc.collect()
+
+
+def test_leaf_changed_after_create_graph_backward_raises_when_the_recorded_backward_needs_it():
+    """The recorded backward of create_graph keeps the leaf's value (3x² reads x): an
+    optimizer-style in-place update of the leaf afterwards makes differentiating the
+    gradient raise, as PyTorch; a gradient that does not read the leaf stays usable."""
+    x = dualrev.tensor([1.0, 2.0], requires_grad=True)
+    g, = dualrev.autograd.grad((x ** 3).sum(), x, create_graph=True)
+    with dualrev.no_grad():
+        x.add_(1.0)
+    with pytest.raises(RuntimeError, match="version 1; expected version 0"):
+        g.sum().backward()
+    w = dualrev.tensor([1.0, 2.0], requires_grad=True)
+    h, = dualrev.autograd.grad((w * 3.0).sum() + (w * w).sum(), w, create_graph=True)
+    with dualrev.no_grad():
+        w.mul_(2.0)
+    h.sum().backward()                       # d/dw sum(3 + 2w) = 2, reads nothing saved
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0])
