@@ -121,8 +121,9 @@ class _SavedValue:
 _TENSOR_TRACE = _TensorTrace()
 
 
-def _wrap(value, vc=None):
-    t = object.__new__(Tensor)
+def _wrap(value, vc=None, cls=None):
+    """A new Tensor (or instance of cls) boxing value, with a fresh or a shared version counter."""
+    t = object.__new__(cls or Tensor)
     if value.__class__ is not np.ndarray and not isinstance(value, Tracer):
         value = np.asarray(value)
     t._value = value
@@ -132,11 +133,6 @@ def _wrap(value, vc=None):
     t._retains = False
     t._base = None
     return t
-
-
-def _tensor_args(args, kwargs):
-    return any(isinstance(a, Tensor) for a in args) or any(
-        isinstance(a, Tensor) for a in kwargs.values())
 
 
 # ============================================================================ Tensor
@@ -166,13 +162,7 @@ class Tensor(Tracer):
     __array_priority__ = 1000
 
     def __new__(cls, data=(), *, dtype=None, requires_grad=False):
-        t = object.__new__(cls)
-        t._value = _data_array(data, dtype, copy=True)
-        t._rg = False
-        t._grad = None
-        t._vc = [0, None]
-        t._retains = False
-        t._base = None
+        t = _wrap(_data_array(data, dtype, copy=True), cls=cls)
         if requires_grad:
             t.requires_grad_(True)
         return t

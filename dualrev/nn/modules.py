@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from ..core import strip
-from ..tensor import Tensor, _data_array, _default_dtype, _rng, no_grad
+from ..tensor import Tensor, _data_array, _default_dtype, _rng, _wrap, no_grad
 from . import functional as F
 
 
@@ -18,14 +18,12 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __new__(cls, data=None, requires_grad=True):
-        p = object.__new__(cls)
         if data is None:
-            p._value, p._vc = np.empty(0, _default_dtype[0]), [0, None]
+            p = _wrap(np.empty(0, _default_dtype[0]), cls=cls)
         elif isinstance(data, Tensor):
-            p._value, p._vc = strip(data._value), data._vc
+            p = _wrap(strip(data._value), data._vc, cls=cls)
         else:
-            p._value, p._vc = _data_array(data, None, copy=False), [0, None]
-        p._rg, p._grad, p._retains, p._base = False, None, False, None
+            p = _wrap(_data_array(data, None, copy=False), cls=cls)
         p.requires_grad_(requires_grad)
         return p
 
