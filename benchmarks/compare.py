@@ -521,7 +521,11 @@ def dualrev_mlp(dualrev, X, y, params, lr=MLP_LR):
     model.load_state_dict({f"{2 * i}.{k}": dualrev.tensor(a)
                            for i, (W, b) in enumerate(params) for k, a in (("weight", W), ("bias", b))})
     opt = dualrev.optim.SGD(model.parameters(), lr=lr)
+    return _imperative_run(model, opt, F, dualrev.from_numpy(X), dualrev.from_numpy(y))
 
+
+def _imperative_run(model, opt, F, X, y):
+    """The PyTorch-style step: the same code runs dualrev's imperative layer and PyTorch."""
     def step(X, y):
         opt.zero_grad()
         loss = F.cross_entropy(model(X), y)
@@ -529,7 +533,7 @@ def dualrev_mlp(dualrev, X, y, params, lr=MLP_LR):
         opt.step()
         return loss
 
-    return MLPRun(step, (dualrev.from_numpy(X), dualrev.from_numpy(y)), lambda out: out.item(),
+    return MLPRun(step, (X, y), lambda out: out.item(),
                   lambda: [p.detach().numpy().copy() for p in model.parameters()])
 
 
@@ -571,17 +575,8 @@ def _torch_mlp(torch, X, y, params, lr):
             model[2 * i].weight.copy_(torch.from_numpy(W))
             model[2 * i].bias.copy_(torch.from_numpy(b))
     opt = torch.optim.SGD(model.parameters(), lr=lr)
-    F = torch.nn.functional
-
-    def step(X, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(X), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return MLPRun(step, (torch.from_numpy(X), torch.from_numpy(y)), lambda out: out.item(),
-                  lambda: [p.detach().numpy().copy() for p in model.parameters()])
+    return _imperative_run(model, opt, torch.nn.functional, torch.from_numpy(X),
+                           torch.from_numpy(y))
 
 
 def _jax_jit_mlp(m, X, y, params, lr):
