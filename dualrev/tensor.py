@@ -147,7 +147,9 @@ class Size(tuple):
         return int(np.prod(self))
 
 
-_MinMax = collections.namedtuple("_MinMax", ["values", "indices"])
+# What max(dim) and min(dim) return, as PyTorch's torch.return_types.max / min.
+_RETURN_TYPES = {"max": collections.namedtuple("max", ["values", "indices"]),
+                 "min": collections.namedtuple("min", ["values", "indices"])}
 
 
 class Tensor(Tracer):
@@ -678,15 +680,15 @@ class Tensor(Tracer):
         """
         if isinstance(dim, Tensor):
             return _wrap_result(dnp.maximum(self, dim))
-        return self._extreme(dim, keepdim, np.argmax, dnp.max)
+        return self._extreme(dim, keepdim, np.argmax, dnp.max, "max")
 
     def min(self, dim=None, keepdim=False):
         """The minimum; with ``dim``, ``(values, indices)`` along it (see ``max``)."""
         if isinstance(dim, Tensor):
             return _wrap_result(dnp.minimum(self, dim))
-        return self._extreme(dim, keepdim, np.argmin, dnp.min)
+        return self._extreme(dim, keepdim, np.argmin, dnp.min, "min")
 
-    def _extreme(self, dim, keepdim, arg, full):
+    def _extreme(self, dim, keepdim, arg, full, name):
         if dim is None:
             return full(self)
         idx = arg(strip(self._value), axis=dim, keepdims=True)
@@ -694,7 +696,7 @@ class Tensor(Tracer):
         if not keepdim:
             values = values.squeeze(dim)
             idx = np.squeeze(idx, dim)
-        return _MinMax(values, _wrap(idx))
+        return _RETURN_TYPES[name](values, _wrap(idx))
 
     def amax(self, dim=None, keepdim=False):
         return dnp.max(self, _dims(dim), keepdim)
