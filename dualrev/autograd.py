@@ -138,15 +138,24 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             s = s._value if graph_var(s._value) is not None else graph.leaf_var(s)
         seeds[k] = s if k not in seeds else dnp.add(seeds[k], s)
     keep = {graph_var(t._value).idx for t in wanted if graph_var(t._value) is not None}
-    if accumulate and inputs is None:
-        keep.update(k for k, r in graph.retained.items() if r() is not None)
-    cts = graph.pull(seeds, retain_graph, create_graph, keep)
+    retained = [(k, r) for k, r in graph.retained.items() if r() is not None]
+    keep.update(k for k, _ in retained)
+    only = None
+    if inputs is not None:
+        # Pull back only through what leads to the inputs (the rest stays usable).
+        only = set(keep) | {k for k, leaf, _ in graph.inputs if any(leaf is t for t in wanted)}
+    inputs_now = list(graph.inputs)      # accumulating may merge graphs into this one
+    cts = graph.pull(seeds, retain_graph, create_graph, keep, only)
     prev = grad_enabled[0]
     grad_enabled[0] = bool(create_graph)
     try:
+        for k, ref in retained:
+            t = ref()
+            if t is not None and cts[k] is not None:
+                _accumulate(t, cts[k], handed)
         if not accumulate:
             results = []
-            for i, (t, c) in enumerate(zip(wanted, _grads_of(graph, wanted, cts))):
+            for i, (t, c) in enumerate(zip(wanted, _grads_of(inputs_now, wanted, cts))):
                 if c is None and not allow_unused:
                     raise RuntimeError(
                         f"{where}: input {i} was not used in the graph of the outputs; pass "
@@ -154,23 +163,19 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 results.append(None if c is None else _wrap(_owned(c, t.dtype, handed)))
             return tuple(results)
         if inputs is not None:
-            for t, c in zip(wanted, _grads_of(graph, wanted, cts)):
+            for t, c in zip(wanted, _grads_of(inputs_now, wanted, cts)):
                 if c is not None:
                     _accumulate(t, c, handed)
             return None
-        for k, leaf, _ in graph.inputs:
+        for k, leaf, _ in inputs_now:
             if cts[k] is not None and leaf._rg:
                 _accumulate(leaf, cts[k], handed)
-        for k, ref in list(graph.retained.items()):
-            t = ref()
-            if t is not None and cts[k] is not None:
-                _accumulate(t, cts[k], handed)
         return None
     finally:
         grad_enabled[0] = prev
 
 
-def _grads_of(graph, wanted, cts):
+def _grads_of(inputs, wanted, cts):
     """Per wanted tensor, its cotangent (summed over a leaf's input entries), or None."""
     for t in wanted:
         gv = graph_var(t._value)
@@ -178,7 +183,7 @@ def _grads_of(graph, wanted, cts):
             yield cts[gv.idx]
             continue
         c = None
-        for k, leaf, _ in graph.inputs:
+        for k, leaf, _ in inputs:
             if leaf is t and cts[k] is not None:
                 c = cts[k] if c is None else dnp.add(c, cts[k])
         yield c

@@ -165,33 +165,46 @@ class Graph(Tape):
                f"the tensor before changing it.")
         self.entries[k] = (Unusable(e[0], msg),) + e[1:]
 
-    def pull(self, seeds, retain_graph, create_graph, keep=()):
-        """The backward sweep from seeds {entry index: cotangent}; the cotangents per entry."""
+    def pull(self, seeds, retain_graph, create_graph, keep=(), only=None):
+        """The backward sweep from seeds {entry index: cotangent}; the cotangents per entry.
+
+        With ``only`` (entry indices), the sweep passes only through entries on a
+        path to one of them; the others are left as they are.
+        """
         self.check_versions()
         entries = self.entries
         n = len(entries)
-        prev = grad_enabled[0]
-        if not create_graph:
-            grad_enabled[0] = False
-            try:
-                return self.backward(seeds, consume=not retain_graph, keep=keep,
-                                     freed=_freed)
-            finally:
-                grad_enabled[0] = prev
-        # Record the sweep itself: the VJP rules see the residuals as this graph's values.
+        held = {}
+        if only is not None:
+            leads = [False] * n      # entry i leads back to one of only (or is one)
+            needed = [False] * n     # the sweep must pass through entry i
+            for i, e in enumerate(entries):
+                if e is not None:
+                    ids = (e[1],) if e[1].__class__ is int else e[1]
+                    needed[i] = any(k >= 0 and leads[k] for k in ids)
+                leads[i] = needed[i] or i in only
+            for i, e in enumerate(entries):
+                if e is not None and not needed[i]:
+                    held[i] = e
+                    entries[i] = None
         plain = entries[:n]
-        for i in range(n):
-            e = entries[i]
-            if e is not None:
-                entries[i] = _traced_entry(self, i, e)
-        grad_enabled[0] = True
+        if create_graph:
+            # Record the sweep itself: the VJP rules see the residuals as this graph's values.
+            for i in range(n):
+                if entries[i] is not None:
+                    entries[i] = _traced_entry(self, i, entries[i])
+        prev = grad_enabled[0]
+        grad_enabled[0] = bool(create_graph)
         try:
             return self.backward(seeds, consume=not retain_graph, keep=keep, freed=_freed)
         finally:
             grad_enabled[0] = prev
-            for i in range(n):
-                if entries[i] is not None and not isinstance(entries[i][0], Unusable):
-                    entries[i] = plain[i]
+            if create_graph:
+                for i in range(n):
+                    if entries[i] is not None and not isinstance(entries[i][0], Unusable):
+                        entries[i] = plain[i]
+            for i, e in held.items():
+                entries[i] = e
 
 
 def _traced_entry(graph, i, entry):

@@ -80,9 +80,16 @@ def _apply(prim, args, params):
             strip(out), strip(args[0]._value)):
         t._vc = args[0]._vc        # a view: in-place changes show in both
         t._base = args[0] if args[0]._base is None else args[0]._base
+        if prim is _sh.getitem_p:
+            t._view_of = (args[0], params["idx"])
+    if out.__class__ is Var and out._trace.level == 0 and out.primal.__class__ is not np.ndarray:
+        out.primal = np.asarray(out.primal)     # a 0-d result as an array, so views can alias it
     if graph is not None and out.__class__ is Var and out._trace.level == 0:
         _note_saved(prim, out, args, t)
     return t
+
+
+_unsaved_vc = [None]   # the version counter of the tensor an in-place operation is changing
 
 
 def _note_saved(prim, out, args, t):
@@ -94,7 +101,9 @@ def _note_saved(prim, out, args, t):
         return
     saved, ans = entry[2], entry[3]
     for j, a in enumerate(args):
-        if saved[j] is not None and isinstance(a, Tensor):
+        # An in-place operation's own entry keeps the old value, which later changes of
+        # the tensor do not touch (they record new values), so it is not counted.
+        if saved[j] is not None and isinstance(a, Tensor) and a._vc is not _unsaved_vc[0]:
             v = a._value
             made_by = None
             if v.__class__ is Var and v._trace is g and entries[v.idx] is not None:
@@ -132,6 +141,7 @@ def _wrap(value, vc=None, cls=None):
     t._vc = [0, None] if vc is None else vc
     t._retains = False
     t._base = None
+    t._view_of = None
     return t
 
 
@@ -159,7 +169,8 @@ class Tensor(Tracer):
     factories (``randn``, ``zeros``...).  ``Tensor(data)`` is ``tensor(data)``.
     """
 
-    __slots__ = ("_value", "_rg", "_grad", "_vc", "_retains", "_base", "__weakref__")
+    __slots__ = ("_value", "_rg", "_grad", "_vc", "_retains", "_base", "_view_of",
+                 "__weakref__")
     _trace = _TENSOR_TRACE
     __array_priority__ = 1000
 
@@ -180,8 +191,9 @@ class Tensor(Tracer):
 
     @property
     def data(self):
-        """The value without its graph (sharing memory and version counter)."""
-        return _wrap(strip(self._value), self._vc)
+        """The value without its graph, sharing memory; unlike detach(), changes made
+        through it are not counted in the version (as PyTorch's .data)."""
+        return _wrap(strip(self._value))
 
     @data.setter
     def data(self, other):
@@ -468,8 +480,12 @@ class Tensor(Tracer):
                     f"would be lost to backward(): change it under `with dualrev.no_grad():` "
                     f"(as optimizers do), or compute a new tensor out of place.")
         old = self._value
-        writable = old.__class__ is np.ndarray and old.flags.writeable
-        if fast is not None and writable and _is_plain(other):
+        if old.__class__ is np.ndarray and not old.flags.writeable:
+            raise RuntimeError(
+                f"{name}: this tensor's memory is read-only (an expanded or broadcast view, or "
+                f"a read-only NumPy array), and several of its elements may share one memory "
+                f"location; clone() it first")
+        if fast is not None and old.__class__ is np.ndarray and _is_plain(other):
             o = strip(other)
             shape = np.broadcast_shapes(old.shape, np.shape(o))
             if shape != old.shape:
@@ -484,27 +500,59 @@ class Tensor(Tracer):
             else:
                 _copy_into(old, fast(old, o), name)
         else:
-            new = compute()._value
+            _unsaved_vc[0] = self._vc
+            try:
+                new = compute()._value
+            finally:
+                _unsaved_vc[0] = None
             ns = np.shape(strip(new))
             if ns != np.shape(strip(old)):
                 raise RuntimeError(f"{name}: output with shape {tuple(np.shape(strip(old)))} "
                                    f"doesn't match the broadcast shape {tuple(ns)}")
-            dt, ndt = np.result_type(strip(old)), np.result_type(strip(new))
-            if not isinstance(new, Tracer) and writable:
-                _copy_into(old, new, name)
-            elif old.__class__ is Var and old._trace.level == 0 and not isinstance(new, Tracer):
-                # Under no_grad a recorded tensor keeps its place in the graph.
-                self._value = Var(resolve(old)._trace, _cast(new, dt, name), old.idx)
+            if not isinstance(new, Tracer):
+                self._write(new, name)
             else:
-                if ndt != dt:
-                    if not np.can_cast(ndt, dt, "same_kind"):
-                        raise RuntimeError(f"{name}: result type {ndt} can't be cast to the "
-                                           f"desired output type {dt}")
-                    new = dnp.astype(_wrap(new), dt)._value
-                self._value = new
+                self._record_new_value(new, name)
         self._vc[0] += 1
         self._vc[1] = name
         return self
+
+    def _write(self, new, name):
+        """Nothing was recorded: write new into this tensor's memory (views see it)."""
+        old = self._value
+        buf = old.primal if old.__class__ is Var and old._trace.level == 0 else old
+        if buf.__class__ is np.ndarray and buf.flags.writeable:
+            _copy_into(buf, new, name)
+        elif old.__class__ is Var and old._trace.level == 0:
+            # Under no_grad a recorded tensor keeps its place in the graph.
+            self._value = Var(resolve(old)._trace, _cast(new, np.result_type(buf), name),
+                              old.idx)
+        else:
+            self._value = _cast(new, np.result_type(strip(old)), name)
+
+    def _record_new_value(self, new, name):
+        """The in-place result was recorded: the tensor takes it as its value, and the
+        tensor it is a slice of (if any) takes it at that slice, recorded too."""
+        dt, ndt = self.dtype, np.result_type(strip(new))
+        if ndt != dt:
+            if not np.can_cast(ndt, dt, "same_kind"):
+                raise RuntimeError(f"{name}: result type {ndt} can't be cast to the desired "
+                                   f"output type {dt}")
+            new = dnp.astype(_wrap(new), dt)._value
+        if self._base is not None:
+            if self._view_of is None:
+                raise RuntimeError(
+                    f"{name}: an in-place operation that must be recorded on a view made by "
+                    f"reshape, transpose or expand is not supported (only on slices made by "
+                    f"indexing); compute the new value out of place")
+            parent, idx = self._view_of
+            parent._inplace(name, lambda: _sh.set_item(parent, idx, _wrap(new)))
+        retained = graph_var(self._value) if self._retains else None
+        self._value = new
+        if retained is not None:       # retain_grad() follows the tensor to its new value
+            retained._trace.retained.pop(retained.idx, None)
+            self._retains = False
+            self.retain_grad()
 
     def add_(self, other, *, alpha=1):
         o = other if alpha == 1 else other * alpha
@@ -564,10 +612,18 @@ class Tensor(Tracer):
     def __itruediv__(self, other):
         return self.div_(other)
 
+    def __ipow__(self, other):
+        return self.pow_(other)
+
     # ------------------------------------------------------------ operations
 
     def __getitem__(self, idx):
-        return _sh.getitem(self, _index(idx))
+        idx = _index(idx)
+        items = idx if isinstance(idx, tuple) else (idx,)
+        if len(items) == self.ndim and all(
+                isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in items):
+            idx = items + (Ellipsis,)      # a 0-d view, not a copy of the element
+        return _sh.getitem(self, idx)
 
     def add(self, other, *, alpha=1):
         return self + (other if alpha == 1 else other * alpha)
@@ -648,12 +704,15 @@ class Tensor(Tracer):
         return log_softmax(self, dim)
 
     def clamp(self, min=None, max=None):
-        """Values limited to [min, max]; the gradient is 1 inside, 0 where clamped."""
+        """Values limited to [min, max]; the gradient is 1 inside, 0 where clamped; NaN
+        stays NaN."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
         x = self
         if min is not None:
-            x = dnp.where(strip(x._value) >= strip(min), x, min)
+            x = dnp.where(~(strip(x._value) < strip(min)), x, min)
         if max is not None:
-            x = dnp.where(strip(x._value) <= strip(max), x, max)
+            x = dnp.where(~(strip(x._value) > strip(max)), x, max)
         return _wrap_result(x)
 
     clip = clamp
@@ -713,7 +772,10 @@ class Tensor(Tracer):
     def norm(self, p=2):
         if p != 2:
             raise NotImplementedError("norm(): only p=2 is supported")
-        return dnp.sqrt(dnp.sum(self * self))
+        s = dnp.sum(self * self)
+        pos = strip(s._value) > 0
+        # The gradient at the zero vector is 0 (a subgradient), as PyTorch, not NaN.
+        return dnp.where(pos, dnp.sqrt(dnp.where(pos, s, 1.0)), 0.0)
 
     def reshape(self, *shape):
         return _sh.reshape(self, _shape_arg(shape))

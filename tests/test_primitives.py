@@ -280,6 +280,8 @@ case("set_item", "slice_and_int_scalar_value", lambda m, x, v: _set_item(m, x, (
 case("set_item", "broadcast_row", lambda m, x, v: _set_item(m, x, slice(0, 2), v), Arg(3, 4), Arg(4))
 case("set_item", "int_array", lambda m, x, v: _set_item(m, x, np.array([2, 0]), v), Arg(3, 2),
      Arg(2, 2))
+case("set_item", "repeated_rows_value_of_the_same_shape",
+     lambda m, x, v: _set_item(m, x, np.array([0, 0]), v), Arg(1, 3), Arg(1, 3))
 case("set_item", "everything", lambda m, x, v: _set_item(m, x, Ellipsis, v), Arg(2, 3), Arg(2, 3))
 case("set_item", "const_value", lambda m, x, v: _set_item(m, x, (0, slice(None)), v), Arg(2, 3),
      np.array([1.0, -2.0, 0.5]), diff=(0,))

@@ -28,8 +28,8 @@ def sigmoid(input):
 
 
 def relu(input):
-    """``max(input, 0)``; its derivative at 0 is 0, as PyTorch."""
-    return dnp.where(strip(input) > 0, input, 0)
+    """``max(input, 0)``; its derivative at 0 is 0, as PyTorch; NaN stays NaN."""
+    return dnp.where(~(strip(input) <= 0), input, 0)
 
 
 def tanh(input):

@@ -48,16 +48,25 @@ def _set_item(x, v, *, idx):
 def _placed(v_dot, ans, idx):
     """v_dot placed at idx in zeros shaped like ans."""
     zeros = np.zeros(np.shape(ans), dtype=np.result_type(strip(ans)))
-    return bind(set_item_p, (zeros, v_dot), dict(idx=idx))
+    return bind(set_item_p, (zeros, v_dot), dict(idx=idx, v_shape=np.shape(v_dot)))
+
+
+def _value_ct(g, idx, v_shape):
+    """The cotangent of v in x[idx] = v: g at idx, summed back to v's shape."""
+    from ._reductions import _unbroadcast
+    c = bind(getitem_p, (g,), dict(idx=idx, in_shape=np.shape(g)))
+    return _unbroadcast(c, v_shape, np.result_type(strip(c)))
 
 
 # x with x[idx] replaced by v (NumPy's ``x[idx] = v`` without the mutation).
 set_item_p = Primitive(
-    "set_item", _set_item,
-    jvp=(lambda x_dot, ans, x, v, *, idx: bind(set_item_p, (x_dot, 0.0), dict(idx=idx)),
-         lambda v_dot, ans, x, v, *, idx: _placed(v_dot, ans, idx)),
-    vjp=(lambda g, ans, x, v, *, idx: bind(set_item_p, (g, 0.0), dict(idx=idx)),
-         lambda g, ans, x, v, *, idx: bind(getitem_p, (g,), dict(idx=idx, in_shape=np.shape(g)))))
+    "set_item", lambda x, v, *, idx, v_shape: _set_item(x, v, idx=idx),
+    jvp=(lambda x_dot, ans, x, v, *, idx, v_shape: bind(
+            set_item_p, (x_dot, 0.0), dict(idx=idx, v_shape=())),
+         lambda v_dot, ans, x, v, *, idx, v_shape: _placed(v_dot, ans, idx)),
+    vjp=(lambda g, ans, x, v, *, idx, v_shape: bind(
+            set_item_p, (g, 0.0), dict(idx=idx, v_shape=())),
+         lambda g, ans, x, v, *, idx, v_shape: _value_ct(g, idx, v_shape)))
 
 
 def _concat_slice(i, sizes, axis):
@@ -207,7 +216,7 @@ def set_item(x, idx, v):
     idx = _static_index(idx)
     if not isinstance(x, Tracer) and not isinstance(v, Tracer):
         return _set_item(x, v, idx=idx)
-    return bind(set_item_p, (x, v), dict(idx=idx))
+    return bind(set_item_p, (x, v), dict(idx=idx, v_shape=np.shape(strip(v))))
 
 
 def _static_index(idx):
