@@ -48,25 +48,42 @@ def _set_item(x, v, *, idx):
 def _placed(v_dot, ans, idx):
     """v_dot placed at idx in zeros shaped like ans."""
     zeros = np.zeros(np.shape(ans), dtype=np.result_type(strip(ans)))
-    return bind(set_item_p, (zeros, v_dot), dict(idx=idx, v_shape=np.shape(v_dot)))
+    return bind(set_item_p, (zeros, v_dot), dict(idx=idx, v_shape=np.shape(v_dot),
+                                                  wins=_last_writes(np.shape(ans), idx)))
 
 
-def _value_ct(g, idx, v_shape):
-    """The cotangent of v in x[idx] = v: g at idx, summed back to v's shape."""
+def _value_ct(g, idx, v_shape, wins):
+    """The cotangent of v in x[idx] = v: g at idx (where that write is the one that
+    stays, when idx repeats a position), summed back to v's shape."""
     from ._reductions import _unbroadcast
     c = bind(getitem_p, (g,), dict(idx=idx, in_shape=np.shape(g)))
+    if wins is not None:
+        c = c * wins
     return _unbroadcast(c, v_shape, np.result_type(strip(c)))
+
+
+def _last_writes(x_shape, idx):
+    """For ``x[idx] = v`` with an integer-array idx: a mask over the written entries,
+    True where the write is the last to a position (the one NumPy keeps); None when
+    no position is written twice."""
+    if _is_basic(idx):
+        return None
+    target = np.full(x_shape, -1)
+    written = np.arange(np.empty(x_shape)[idx].size).reshape(np.empty(x_shape)[idx].shape)
+    target[idx] = written
+    wins = np.isin(written, target)
+    return None if wins.all() else wins
 
 
 # x with x[idx] replaced by v (NumPy's ``x[idx] = v`` without the mutation).
 set_item_p = Primitive(
-    "set_item", lambda x, v, *, idx, v_shape: _set_item(x, v, idx=idx),
-    jvp=(lambda x_dot, ans, x, v, *, idx, v_shape: bind(
-            set_item_p, (x_dot, 0.0), dict(idx=idx, v_shape=())),
-         lambda v_dot, ans, x, v, *, idx, v_shape: _placed(v_dot, ans, idx)),
-    vjp=(lambda g, ans, x, v, *, idx, v_shape: bind(
-            set_item_p, (g, 0.0), dict(idx=idx, v_shape=())),
-         lambda g, ans, x, v, *, idx, v_shape: _value_ct(g, idx, v_shape)))
+    "set_item", lambda x, v, *, idx, v_shape, wins: _set_item(x, v, idx=idx),
+    jvp=(lambda x_dot, ans, x, v, *, idx, v_shape, wins: bind(
+            set_item_p, (x_dot, 0.0), dict(idx=idx, v_shape=(), wins=None)),
+         lambda v_dot, ans, x, v, *, idx, v_shape, wins: _placed(v_dot, ans, idx)),
+    vjp=(lambda g, ans, x, v, *, idx, v_shape, wins: bind(
+            set_item_p, (g, 0.0), dict(idx=idx, v_shape=(), wins=None)),
+         lambda g, ans, x, v, *, idx, v_shape, wins: _value_ct(g, idx, v_shape, wins)))
 
 
 def _concat_slice(i, sizes, axis):
@@ -216,7 +233,8 @@ def set_item(x, idx, v):
     idx = _static_index(idx)
     if not isinstance(x, Tracer) and not isinstance(v, Tracer):
         return _set_item(x, v, idx=idx)
-    return bind(set_item_p, (x, v), dict(idx=idx, v_shape=np.shape(strip(v))))
+    return bind(set_item_p, (x, v), dict(idx=idx, v_shape=np.shape(strip(v)),
+                                         wins=_last_writes(np.shape(strip(x)), idx)))
 
 
 def _static_index(idx):
