@@ -246,6 +246,10 @@ class Primitive:
                 reads = None
                 if code is not None and not code.co_flags & 0x04:   # no *args
                     reads = _reads(rules[i], code.co_varnames[1:code.co_argcount])
+                elif code is not None and code.co_argcount == 2:    # (g, ans, *args)
+                    star = code.co_varnames[code.co_argcount + code.co_kwonlyargcount]
+                    ans_read, args_read = _reads(rules[i], (code.co_varnames[1], star))
+                    reads = [ans_read] + [args_read] * nargs
                 if reads is None:
                     keep_ans, keep = True, [True] * nargs
                     break

@@ -778,10 +778,25 @@ class Tensor(Tracer):
         return dnp.where(pos, dnp.sqrt(dnp.where(pos, s, 1.0)), 0.0)
 
     def reshape(self, *shape):
-        return _sh.reshape(self, _shape_arg(shape))
+        return self._view(_sh.reshape(self, _shape_arg(shape)))
 
     def view(self, *shape):
-        return _sh.reshape(self, _shape_arg(shape))
+        return self._view(_sh.reshape(self, _shape_arg(shape)))
+
+    def _view(self, out):
+        """A view operation that changed nothing still gives a new tensor (a view)."""
+        if out is not self:
+            return out
+        shape = tuple(self.shape)
+        return bind(_sh.reshape_p, (self,), dict(shape=shape, in_shape=shape))
+
+    @property
+    def T(self):
+        return self._view(_sh.transpose(self))
+
+    @property
+    def mT(self):
+        return self._view(_sh.swapaxes(self, -1, -2))
 
     def view_as(self, other):
         return self.view(other.shape)
@@ -798,7 +813,7 @@ class Tensor(Tracer):
 
     def transpose(self, dim0, dim1):
         """Swap two dimensions (PyTorch's meaning; ``permute`` reorders all)."""
-        return _sh.swapaxes(self, dim0, dim1)
+        return self._view(_sh.swapaxes(self, dim0, dim1))
 
     swapaxes = transpose
 
@@ -806,10 +821,10 @@ class Tensor(Tracer):
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                                f"{self.ndim}D")
-        return _sh.transpose(self)
+        return self._view(_sh.transpose(self))
 
     def permute(self, *dims):
-        return _sh.transpose(self, _shape_arg(dims))
+        return self._view(_sh.transpose(self, _shape_arg(dims)))
 
     def unsqueeze(self, dim):
         return _sh.expand_dims(self, dim if dim >= 0 else dim + self.ndim + 1)
@@ -817,19 +832,19 @@ class Tensor(Tracer):
     def squeeze(self, dim=None):
         """Drop dimensions of size 1 (``dim`` given: that one, if it is of size 1)."""
         if dim is None:
-            return _sh.squeeze(self)
+            return self._view(_sh.squeeze(self))
         dims = tuple(d % max(self.ndim, 1) for d in _dims_tuple(dim))
         dims = tuple(d for d in dims if self.ndim and self.shape[d] == 1)
-        return _sh.squeeze(self, dims) if dims else self
+        return self._view(_sh.squeeze(self, dims) if dims else self)
 
     def expand(self, *sizes):
         sizes = _shape_arg(sizes)
         lead = len(sizes) - self.ndim
         shape = tuple(s if s != -1 else self.shape[i - lead] for i, s in enumerate(sizes))
-        return _sh.broadcast_to(self, shape)
+        return self._view(_sh.broadcast_to(self, shape))
 
     def expand_as(self, other):
-        return _sh.broadcast_to(self, other.shape)
+        return self._view(_sh.broadcast_to(self, other.shape))
 
     def eq(self, other):
         return self == other

@@ -1529,3 +1529,25 @@ def test_changes_through_data_are_not_counted():
     a.data.mul_(2)                                      # as PyTorch: unseen by autograd
     y.backward()
     np.testing.assert_array_equal(arr(a.grad), [4.0, 8.0])
+
+
+def test_cat_keeps_no_values_so_in_place_changes_around_it_are_fine():
+    a = t64([1.0, 2.0], requires_grad=True)
+    b = a * 1
+    c = dualrev.cat([b, b * 2])
+    c.add_(1.0)
+    b.add_(1.0)
+    c.sum().backward()
+    np.testing.assert_array_equal(arr(a.grad), [3.0, 3.0])
+
+
+def test_a_view_that_changes_nothing_is_still_a_new_tensor():
+    a = t64([1.0, 2.0], requires_grad=True)
+    for v in (a.reshape(2), a.view(2), a.squeeze(), a.t(), a.T, a.permute(0), a.expand(2),
+              a.transpose(0, 0), a.flatten()):
+        assert v is not a and not v.is_leaf and v.requires_grad
+    v = a.reshape(2)
+    y = (v * 3).sum()
+    g = autograd.grad(y, [a, a.reshape(2)], allow_unused=True)
+    np.testing.assert_array_equal(arr(g[0]), [3.0, 3.0])
+    assert g[1] is None                                  # a new view, not used by y
