@@ -126,7 +126,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         if not t.requires_grad:
             raise RuntimeError(f"{where}: input {i} does not require grad (one of the "
                                f"differentiated Tensors does not require grad)")
-    found = [gv for _, gv in roots] + [graph_var(t._value) for t in wanted] + [
+    wanted_gv = [graph_var(t._value) for t in wanted]     # None for a leaf
+    found = [gv for _, gv in roots] + wanted_gv + [
         graph_var(s._value) for s in seed_list if isinstance(s, Tensor)]
     graph, _ = unite([v for v in found if v is not None])
     if graph is None:
@@ -137,7 +138,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         if isinstance(s, Tensor):
             s = s._value if graph_var(s._value) is not None else graph.leaf_var(s)
         seeds[k] = s if k not in seeds else dnp.add(seeds[k], s)
-    keep = {graph_var(t._value).idx for t in wanted if graph_var(t._value) is not None}
+    keep = {gv.idx for gv in wanted_gv if gv is not None}
     retained = [(k, r) for k, r in graph.retained.items() if r() is not None]
     keep.update(k for k, _ in retained)
     only = None
@@ -155,7 +156,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 _accumulate(t, cts[k], handed)
         if not accumulate:
             results = []
-            for i, (t, c) in enumerate(zip(wanted, _grads_of(inputs_now, wanted, cts))):
+            for i, (t, c) in enumerate(zip(wanted, _grads_of(inputs_now, wanted, wanted_gv, cts))):
                 if c is None and not allow_unused:
                     raise RuntimeError(
                         f"{where}: input {i} was not used in the graph of the outputs; pass "
@@ -163,7 +164,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 results.append(None if c is None else _wrap(_owned(c, t.dtype, handed)))
             return tuple(results)
         if inputs is not None:
-            for t, c in zip(wanted, _grads_of(inputs_now, wanted, cts)):
+            for t, c in zip(wanted, _grads_of(inputs_now, wanted, wanted_gv, cts)):
                 if c is not None:
                     _accumulate(t, c, handed)
             return None
@@ -175,10 +176,9 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         grad_enabled[0] = prev
 
 
-def _grads_of(inputs, wanted, cts):
+def _grads_of(inputs, wanted, wanted_gv, cts):
     """Per wanted tensor, its cotangent (summed over a leaf's input entries), or None."""
-    for t in wanted:
-        gv = graph_var(t._value)
+    for t, gv in zip(wanted, wanted_gv):
         if gv is not None:
             yield cts[gv.idx]
             continue

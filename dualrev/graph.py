@@ -15,6 +15,8 @@ graph: a graph that uses one records an input entry for it, and the backward
 sweep adds that entry's cotangent to the leaf's ``.grad``.
 """
 
+import numpy as np
+
 from . import core
 from .core import PY_SCALARS, Tracer, bind
 from .reverse import Tape, Var
@@ -149,8 +151,7 @@ class Graph(Tape):
                 for j, k in enumerate(ids):
                     if k in changed and e[2][j] is not None:
                         t = changed[k]
-                        what = (f"a {t.dtype} tensor of shape {tuple(t.shape)} (a leaf)")
-                        self._spoil(i, t._vc, versions[k], what)
+                        self._spoil(i, t._vc, versions[k], SavedValue(t._value, None))
 
     def _spoil(self, k, vc, version, what):
         """Entry k saved a value that changed: its VJP now raises, explaining."""
@@ -205,6 +206,20 @@ class Graph(Tape):
                         entries[i] = plain[i]
             for i, e in held.items():
                 entries[i] = e
+
+
+class SavedValue:
+    """What an error message says of a saved Tensor value (no reference to its graph)."""
+
+    __slots__ = ("shape", "dtype", "prim")
+
+    def __init__(self, value, prim):
+        self.shape, self.dtype, self.prim = np.shape(value), np.result_type(value), prim
+
+    def __str__(self):
+        s = f"a {self.dtype} tensor of shape {tuple(self.shape)}"
+        return s + (f", output 0 of {op_name(self.prim)}" if self.prim is not None else
+                    " (a leaf)")
 
 
 def _traced_entry(graph, i, entry):

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import numpy as dnp
 from .core import _NOPARAMS, Tracer, bind, strip
-from .graph import Graph, grad_enabled, graph_var, op_name, resolve
+from .graph import Graph, SavedValue, grad_enabled, graph_var, op_name, resolve
 from .numpy import _reductions as _red, _shape as _sh
 from .reverse import Var
 
@@ -82,10 +82,11 @@ def _apply(prim, args, params):
         t._base = args[0] if args[0]._base is None else args[0]._base
         if prim is _sh.getitem_p:
             t._view_of = (args[0], params["idx"])
-    if out.__class__ is Var and out._trace.level == 0 and out.primal.__class__ is not np.ndarray:
-        out.primal = np.asarray(out.primal)     # a 0-d result as an array, so views can alias it
-    if graph is not None and out.__class__ is Var and out._trace.level == 0:
-        _note_saved(prim, out, args, t)
+    if out.__class__ is Var and out._trace.level == 0:
+        if out.primal.__class__ is not np.ndarray:
+            out.primal = np.asarray(out.primal)  # a 0-d result as an array, so views can alias it
+        if graph is not None:
+            _note_saved(prim, out, args, t)
     return t
 
 
@@ -108,23 +109,9 @@ def _note_saved(prim, out, args, t):
             made_by = None
             if v.__class__ is Var and v._trace is g and entries[v.idx] is not None:
                 made_by = entries[v.idx][0]
-            g.note_saved(a._vc, out.idx, _SavedValue(saved[j], made_by))
+            g.note_saved(a._vc, out.idx, SavedValue(saved[j], made_by))
     if ans is not None:
-        g.note_saved(t._vc, out.idx, _SavedValue(ans, prim))
-
-
-class _SavedValue:
-    """What an error message says of a saved Tensor value (no reference to its graph)."""
-
-    __slots__ = ("shape", "dtype", "prim")
-
-    def __init__(self, value, prim):
-        self.shape, self.dtype, self.prim = np.shape(value), np.result_type(value), prim
-
-    def __str__(self):
-        s = f"a {self.dtype} tensor of shape {tuple(self.shape)}"
-        return s + (f", output 0 of {op_name(self.prim)}" if self.prim is not None else
-                    " (a leaf)")
+        g.note_saved(t._vc, out.idx, SavedValue(ans, prim))
 
 
 _TENSOR_TRACE = _TensorTrace()
@@ -391,7 +378,7 @@ class Tensor(Tracer):
     def clone(self):
         """A copy, recorded (gradients flow back to self)."""
         if isinstance(self._value, Tracer) or (self._rg and grad_enabled[0]):
-            return self * 1 if self.dtype.kind != "b" else self.detach().clone()
+            return self * 1
         return _wrap(np.array(self._value, copy=True))
 
     def to(self, *args, dtype=None, **kwargs):

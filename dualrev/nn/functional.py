@@ -19,12 +19,8 @@ sigmoid_p = Primitive(
     jvp=(lambda x_dot, ans, x: x_dot * (ans * (1 - ans)),),
     vjp=(lambda g, ans, x: g * (ans * (1 - ans)),), elementwise=True)
 
-_sigmoid = unary(sigmoid_p, doc="The logistic function 1 / (1 + exp(-x)).")
-
-
-def sigmoid(input):
-    """The logistic function ``1 / (1 + exp(-input))``, computed without overflow."""
-    return _sigmoid(input)
+sigmoid = unary(sigmoid_p, doc="The logistic function ``1 / (1 + exp(-x))``, computed "
+                                "without overflow.")
 
 
 def relu(input):
