@@ -11,7 +11,7 @@ functional API sits on both::
 import numpy as _np
 
 from . import numpy  # noqa: F401  (defines the primitives first)
-from .api import (grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, make_tape,  # noqa: F401
+from .api import (float0, grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, make_tape,  # noqa: F401
                   stop_gradient, value_and_grad, vjp)
 from .core import EscapedTracerError, Primitive, Tracer, registry  # noqa: F401
 from .forward import Dual, dual  # noqa: F401

@@ -15,28 +15,70 @@ from .tree import check_same_tree, tree_flatten, tree_map, tree_unflatten
 
 # ----------------------------------------------------------------------------- inputs
 
+float0 = np.dtype([("float0", np.void, 0)])
+"""The dtype of the (empty) derivative of an integer or boolean input, as ``jax.dtypes.float0``."""
+
+_ALLOW_INT_HINT = {"grad": "; or pass allow_int=True for a float0 zero gradient",
+                   "jacrev": "; or pass allow_int=True for a zero Jacobian block"}
+
+
 def _as_float_leaf(x, where, what):
-    """A leaf to differentiate with respect to: a float array (Python floats → float64)."""
+    """A leaf to differentiate with respect to: a float or complex array (Python
+    floats → float64, Python complex → complex128)."""
     if isinstance(x, Tracer):
         dt = x.dtype
     elif isinstance(x, (bool, np.bool_)) or (isinstance(x, numbers.Integral)):
         raise TypeError(
             f"{where}: {what} is a Python/NumPy {type(x).__name__} ({x!r}); only float "
-            f"inputs can be differentiated. Pass a float (e.g. {float(x)!r}) or an array "
-            f"of float dtype")
+            f"or complex inputs can be differentiated. Pass a float (e.g. {float(x)!r}) or "
+            f"an array of float dtype{_ALLOW_INT_HINT.get(where, '')}")
     else:
         if isinstance(x, (list, tuple)):
             raise TypeError(f"{where}: {what} must be an array or float, got {type(x).__name__}")
         x = np.asarray(x)
         dt = x.dtype
-    if dt.kind == "c":
-        raise TypeError(f"{where}: {what} has complex dtype {dt}; complex inputs are not "
-                        f"supported yet")
-    if dt.kind != "f":
+    if dt.kind not in "fc":
         raise TypeError(
-            f"{where}: {what} has dtype {dt}; only float inputs can be differentiated "
-            f"(integer and boolean inputs have no derivative). Cast it with .astype(float)")
+            f"{where}: {what} has dtype {dt}; only float or complex inputs can be "
+            f"differentiated (integer and boolean inputs have no derivative). Cast it with "
+            f".astype(float){_ALLOW_INT_HINT.get(where, '')}")
     return x
+
+
+def _is_int_leaf(x):
+    """An integer or boolean leaf: a constant for allow_int=True."""
+    if isinstance(x, Tracer):
+        return x.dtype.kind in "biu"
+    if isinstance(x, (bool, numbers.Integral)):
+        return True
+    return isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in "biu"
+
+
+def _check_holomorphic_inputs(leaves, where):
+    for x in leaves:
+        dt = np.result_type(_strip(x))
+        if dt.kind != "c":
+            raise TypeError(f"{where} with holomorphic=True requires inputs with complex "
+                            f"dtype, but got {dt}")
+
+
+def _check_output_dtype(out_leaves, holomorphic, where):
+    """JAX's rules for the outputs of grad and jacrev (reverse mode from basis
+    cotangents) and of jacfwd with holomorphic=True."""
+    for o in out_leaves:
+        dt = np.result_type(_strip(o))
+        if holomorphic and dt.kind != "c":
+            raise TypeError(f"{where} with holomorphic=True requires outputs with complex "
+                            f"dtype, but got {dt}")
+        if not holomorphic and dt.kind == "c":
+            raise TypeError(
+                f"{where} requires real-valued outputs (a float dtype), but the function "
+                f"returned {dt}. For holomorphic differentiation pass holomorphic=True; "
+                f"for a non-holomorphic function with complex outputs use dualrev.vjp "
+                f"directly")
+        if dt.kind not in "fc":
+            raise TypeError(f"{where} requires a float output, but the function returned "
+                            f"dtype {dt}")
 
 
 def _argnums_tuple(argnums, nargs, where):
@@ -138,8 +180,14 @@ class _VJP:
                     f"vjp_fn: cotangent leaf {i} has shape {cs}, expected shape {os_} "
                     f"(the output's); broadcasting is not applied")
             if k >= 0:
+                odt = np.result_type(_strip(o))
+                if odt.kind != "c" and np.iscomplexobj(_strip(c)):
+                    raise ValueError(
+                        f"vjp_fn: cotangent leaf {i} has complex dtype "
+                        f"{np.result_type(_strip(c))}, but the output it pairs with is real "
+                        f"({odt}); a real output takes a real cotangent")
                 if not isinstance(c, Tracer):
-                    c = np.asarray(c, dtype=np.result_type(_strip(o)))
+                    c = np.asarray(c, dtype=odt)
                 seeds[k] = c if k not in seeds else seeds[k] + c
         return seeds
 
@@ -149,29 +197,37 @@ class _VJP:
         outs = []
         for tree, ids, leaves, boxed in zip(self.in_trees, self.in_ids, self.in_leaves,
                                             self.in_boxed):
-            vals = [cts[k] if cts[k] is not None else _zeros_like(x) for k, x in zip(ids, leaves)]
+            vals = [cts[k] if k >= 0 and cts[k] is not None else _zeros_like(x)
+                    for k, x in zip(ids, leaves)]
             outs.append(tree_unflatten(tree, _rebox(vals, boxed)))
         return tuple(outs)
 
 
 def _zeros_like(x):
-    return np.zeros(np.shape(x), dtype=np.result_type(_strip(x)))
+    dt = np.result_type(_strip(x))
+    return np.zeros(np.shape(x), dtype=float0 if dt.kind in "biu" else dt)
 
 
-def _record(fun, primals, where, has_aux=False, tape_cls=Tape):
-    """Run fun on primals under a new tape: ``(out, aux, pullback)``."""
+def _record(fun, primals, where, has_aux=False, tape_cls=Tape, allow_int=False,
+            holomorphic=False):
+    """Run fun on primals under a new tape: ``(out, aux, pullback)``.  With
+    allow_int, integer and boolean leaves are constants (their cotangent: zeros)."""
     tape = tape_cls(where)
     in_trees, in_leaves, in_ids, in_boxed, args = [], [], [], [], []
     for n, p in enumerate(primals):
         leaves, tree = tree_flatten(p)
-        leaves = [_as_float_leaf(x, where, f"argument {n}" + (f" (leaf {i} of {tree})" if tree.kind != "leaf" else ""))
-                  for i, x in enumerate(leaves)]
+        ints = [allow_int and _is_int_leaf(x) for x in leaves]
+        leaves = [x if i_ else _as_float_leaf(
+                      x, where, f"argument {n}" + (f" (leaf {i} of {tree})" if tree.kind != "leaf" else ""))
+                  for i, (x, i_) in enumerate(zip(leaves, ints))]
+        if holomorphic:
+            _check_holomorphic_inputs(leaves, where)
         boxed = [isinstance(x, Tensor) for x in leaves]
         leaves = [_unbox_input(x) if b else x for x, b in zip(leaves, boxed)]
-        vars_ = [tape.new_input(x) for x in leaves]
+        vars_ = [x if i_ else tape.new_input(x) for x, i_ in zip(leaves, ints)]
         in_trees.append(tree)
         in_leaves.append(leaves)
-        in_ids.append([v.idx for v in vars_])
+        in_ids.append([-1 if i_ else v.idx for v, i_ in zip(vars_, ints)])
         in_boxed.append(boxed)
         args.append(tree_unflatten(tree, _rebox(vars_, boxed)))
     try:
@@ -212,8 +268,13 @@ def vjp(fun, *primals, has_aux=False):
     return (out, pull, aux) if has_aux else (out, pull)
 
 
-def value_and_grad(fun, argnums=0, has_aux=False):
+def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
     """``(value, grad)`` of a scalar function; ``((value, aux), grad)`` with has_aux.
+
+    Complex inputs follow JAX: for a real output the gradient is
+    ``∂f/∂Re z − i ∂f/∂Im z``; a complex output needs ``holomorphic=True``
+    (then the gradient is f'(z)).  ``allow_int=True`` gives integer and
+    boolean arguments a gradient of zeros of dtype ``dualrev.float0``.
 
     >>> value_and_grad(lambda x: x ** 2)(3.0)     # (9.0, 6.0)
     """
@@ -221,16 +282,15 @@ def value_and_grad(fun, argnums=0, has_aux=False):
     def vg(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), "grad")
         f = _of_argnums(fun, args, kwargs, nums)
-        out, aux, pull = _record(f, [args[n] for n in nums], "grad", has_aux)
+        out, aux, pull = _record(f, [args[n] for n in nums], "grad", has_aux,
+                                 allow_int=allow_int, holomorphic=holomorphic)
         if pull.out_tree.kind != "leaf" or np.shape(out) != ():
             what = (f"an array of shape {np.shape(out)}" if pull.out_tree.kind == "leaf"
                     else f"{type(out).__name__} (tree {pull.out_tree})")
             raise TypeError(f"grad requires a scalar output (shape ()), but the function "
                             f"returned {what}; use vjp or jacrev for non-scalar outputs")
+        _check_output_dtype(pull.out_leaves, holomorphic, "grad")
         dt = np.result_type(_strip(out))
-        if dt.kind != "f":
-            raise TypeError(f"grad requires a float output, but the function returned dtype "
-                            f"{dt}{' (complex is not supported yet)' if dt.kind == 'c' else ''}")
         k = pull.out_ids[0]
         g = pull.pull_seeds({k: dt.type(1)} if k >= 0 else {}, consume=True)
         g = g[0] if single else g
@@ -238,12 +298,13 @@ def value_and_grad(fun, argnums=0, has_aux=False):
     return vg
 
 
-def grad(fun, argnums=0, has_aux=False):
+def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
     """The gradient of a scalar-valued function, as ``jax.grad``.
 
     >>> grad(lambda x: dnp.sin(x) * x)(1.0)       # cos(1) + sin(1)
+    >>> grad(lambda z: dnp.abs(z) ** 2)(1 + 2j)   # (2-4j), JAX's convention
     """
-    vg = value_and_grad(fun, argnums, has_aux)
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
 
     @functools.wraps(fun)
     def g(*args, **kwargs):
@@ -301,14 +362,15 @@ def jvp(fun, primals, tangents, has_aux=False):
     return res
 
 
-def linearize(fun, *primals):
-    """``(out, jvp_fn)``: ``jvp_fn(*tangents)`` is the JVP at ``primals``.
+def linearize(fun, *primals, has_aux=False):
+    """``(out, jvp_fn)``, or ``(out, jvp_fn, aux)`` with has_aux:
+    ``jvp_fn(*tangents)`` is the JVP at ``primals``.
 
     The function runs once, under a tape; ``jvp_fn`` is the transpose of
     that tape's pullback (recorded once here), so calling it never re-runs
     ``fun``.
     """
-    out, pull = vjp(fun, *primals)
+    out, pull, *aux = vjp(fun, *primals, has_aux=has_aux)
     o_leaves, o_tree = tree_flatten(out)
     zero_ct = tree_unflatten(o_tree, [_zeros_like(o) for o in o_leaves])
     _, pull_t = vjp(pull, zero_ct)
@@ -321,7 +383,7 @@ def linearize(fun, *primals):
         t_leaves, t_tree = tree_flatten(tuple(tangents))
         check_same_tree("linearize", "primals", in_tree, in_leaves, "tangents", t_tree, t_leaves)
         return pull_t(tuple(tangents))[0]
-    return out, jvp_fn
+    return (out, jvp_fn, aux[0]) if has_aux else (out, jvp_fn)
 
 
 def hvp(fun, primals, tangents):
@@ -332,26 +394,41 @@ def hvp(fun, primals, tangents):
 
 # ----------------------------------------------------------------------------- Jacobians
 
-def _flat_inputs(args, nums, where):
-    """Flattened float leaves of the differentiated arguments, with rebuilders."""
+def _flat_inputs(args, nums, where, holomorphic=False, allow_int=False):
+    """Flattened float leaves of the differentiated arguments, with rebuilders.
+    Without holomorphic, forward mode takes real inputs only (as JAX: a complex
+    input has two real directions per element, which one column cannot hold)."""
     trees, leaves = [], []
     for n in nums:
         ls, t = tree_flatten(args[n])
-        ls = [_as_float_leaf(x, where, f"argument {n}") for x in ls]
+        ls = [x if allow_int and _is_int_leaf(x) else _as_float_leaf(x, where, f"argument {n}")
+              for x in ls]
+        if holomorphic:
+            _check_holomorphic_inputs(ls, where)
+        elif where == "jacfwd":
+            for x in ls:
+                dt = np.result_type(_strip(x))
+                if dt.kind == "c":
+                    raise TypeError(
+                        f"jacfwd requires real-valued inputs (a float dtype), but argument "
+                        f"{n} has dtype {dt}. For holomorphic differentiation pass "
+                        f"holomorphic=True; for a non-holomorphic function of complex inputs "
+                        f"use dualrev.jvp directly")
         trees.append(t)
         leaves.append(ls)
     return trees, leaves
 
 
-def jacfwd(fun, argnums=0, has_aux=False):
+def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
     """The Jacobian by forward mode, one JVP per input element, as ``jax.jacfwd``.
 
     The result has the output's structure; each leaf holds, per input leaf,
-    an array of shape ``out.shape + in.shape``.
+    an array of shape ``out.shape + in.shape``.  Complex inputs need
+    ``holomorphic=True`` (then the outputs must be complex too).
     """
     def jac(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), "jacfwd")
-        trees, leaves = _flat_inputs(args, nums, "jacfwd")
+        trees, leaves = _flat_inputs(args, nums, "jacfwd", holomorphic)
         flat = [x for ls in leaves for x in ls]
 
         def f(*xs):
@@ -373,6 +450,8 @@ def jacfwd(fun, argnums=0, has_aux=False):
         if not flat or not cols:
             out, aux = _split_aux(f(*flat), has_aux, "jacfwd")
         o_leaves, o_tree = tree_flatten(out)
+        if holomorphic:
+            _check_output_dtype([_unbox(o) for o in o_leaves], True, "jacfwd")
         per_out = []
         for oi, o in enumerate(o_leaves):
             per_in = []
@@ -406,15 +485,23 @@ def _regroup(per_in, trees, leaves, single):
     return grouped[0] if single else grouped
 
 
-def jacrev(fun, argnums=0, has_aux=False):
-    """The Jacobian by reverse mode, one VJP per output element, as ``jax.jacrev``."""
+def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
+    """The Jacobian by reverse mode, one VJP per output element, as ``jax.jacrev``.
+
+    Complex outputs need ``holomorphic=True`` (then the inputs must be complex
+    too); with ``allow_int=True`` an integer input's block is zeros of its dtype,
+    as JAX.
+    """
     def jac(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), "jacrev")
-        trees, leaves = _flat_inputs(args, nums, "jacrev")
+        trees, leaves = _flat_inputs(args, nums, "jacrev", holomorphic, allow_int)
         f = _of_argnums(fun, args, kwargs, nums)
-        out, aux, pull = _record(f, [args[n] for n in nums], "jacrev", has_aux)
+        out, aux, pull = _record(f, [args[n] for n in nums], "jacrev", has_aux,
+                                 allow_int=allow_int)
         o_leaves, o_tree = tree_flatten(out)
+        _check_output_dtype(pull.out_leaves, holomorphic, "jacrev")
         flat_in = [x for ls in leaves for x in ls]
+        ints = [allow_int and _is_int_leaf(x) for x in flat_in]
         per_out = []
         for oi, o in enumerate(o_leaves):
             rows = []
@@ -423,7 +510,8 @@ def jacrev(fun, argnums=0, has_aux=False):
                 cts[oi] = _basis(o, e)
                 g = pull(tree_unflatten(o_tree, cts))
                 rows.append([x for gi in g for x in tree_flatten(gi)[0]])
-            per_in = [_block([r[li] for r in rows], 0, np.shape(o) + np.shape(x), x)
+            per_in = [_block([] if ints[li] else [r[li] for r in rows], 0,
+                             np.shape(o) + np.shape(x), x)
                       for li, x in enumerate(flat_in)]
             per_out.append(_regroup(per_in, trees, leaves, single))
         J = tree_unflatten(o_tree, per_out)
@@ -431,9 +519,10 @@ def jacrev(fun, argnums=0, has_aux=False):
     return functools.wraps(fun)(jac)
 
 
-def hessian(fun, argnums=0):
-    """The Hessian, forward over reverse: ``jacfwd(jacrev(fun))``."""
-    return jacfwd(jacrev(fun, argnums), argnums)
+def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
+    """The Hessian, forward over reverse: ``jacfwd(jacrev(fun))``; with has_aux
+    ``(hessian, aux)``."""
+    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
 
 
 def stop_gradient(x):

@@ -2,7 +2,8 @@
 import numpy as np
 
 from .core import PY_SCALARS, Trace, Tracer, bind, strip
-from .numpy import add as _add, astype as _astype, broadcast_to as _broadcast_to
+from .numpy import add as _add, broadcast_to as _broadcast_to
+from .numpy._reductions import _cast
 
 
 class DualTrace(Trace):
@@ -69,7 +70,7 @@ def _fit(t, ans):
     if np.shape(t) != shape:
         t = _broadcast_to(t, shape)
     if np.result_type(strip(t)) != dtype:
-        t = _astype(t, dtype)
+        t = _cast(t, dtype)
     return t
 
 

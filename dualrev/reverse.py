@@ -189,7 +189,10 @@ def _avals(vals, traced, ans):
     avals = None
     for j, v in enumerate(vals):
         if traced[j]:
-            vs, vd = v.shape, v.dtype
+            try:
+                vs, vd = v.shape, v.dtype
+            except AttributeError:   # a Python scalar (NumPy's ``1j * np.float64(x)`` is one)
+                vs, vd = np.shape(v), np.result_type(v)
             if vs != shape or (vd is not dtype and vd != dtype):
                 if avals is None:
                     avals = [None] * len(vals)

@@ -74,9 +74,10 @@ def assert_tree_close(actual, expected, rtol=1e-9, atol=1e-11, check_dtype=True,
         if check_dtype:
             assert a.dtype == e.dtype, f"{where}: dtype {a.dtype} != expected {e.dtype}"
         r, t = rtol, atol
-        if np.dtype(np.float32) in (a.dtype, e.dtype):   # float32 rounding
+        if {np.dtype(np.float32), np.dtype(np.complex64)} & {a.dtype, e.dtype}:   # rounding
             r, t = max(r, 1e-5), max(t, 1e-6)
-        np.testing.assert_allclose(a.astype(np.float64), e.astype(np.float64), rtol=r,
+        wide = np.complex128 if np.iscomplexobj(a) or np.iscomplexobj(e) else np.float64
+        np.testing.assert_allclose(a.astype(wide), e.astype(wide), rtol=r,
                                    atol=t, equal_nan=True, err_msg=where)
 
 

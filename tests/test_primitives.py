@@ -375,6 +375,86 @@ case("prod", "two_zeros_axis_1", lambda m, x: m.prod(x, axis=1), _TWO_ZEROS)
 case("prod", "two_zeros_axis_none", lambda m, x: m.prod(x), _TWO_ZEROS)
 case("prod", "zeros_in_two_columns_axis_0", lambda m, x: m.prod(x, axis=0), _TWO_ZEROS.T)
 
+# ---------------------------------------------------------------- complex intermediates
+# Real inputs that pass through complex values and come back real, so that every
+# check above (JAX's Jacobians and Hessians in every mode, finite differences, the
+# adjoint identity, float32 dtypes) covers each primitive on complex values, and the
+# real/complex dtype boundary in both directions (a real input promoted to complex
+# takes the real part of its cotangent; a real output gets a real tangent).
+
+def _c(m, a, b):
+    """The complex number a + ib (complex64 from float32 parts, as in NumPy)."""
+    return a + 1j * b
+
+
+def _r(m, z):
+    """A real function of a complex value that sees both its parts."""
+    return m.real(z) * 0.75 - m.imag(z) * 1.25
+
+
+_CPLX_UNARY = {"negative": (-2, 2), "exp": (-1.5, 1.5), "log": (0.3, 2), "sin": (-1.5, 1.5),
+               "cos": (-1.5, 1.5), "tan": (-0.7, 0.7), "tanh": (-0.7, 0.7), "sinh": (-1.5, 1.5),
+               "cosh": (-1.5, 1.5), "sqrt": (0.3, 2), "square": (-2, 2)}
+for _name, (_lo, _hi) in _CPLX_UNARY.items():
+    # log and sqrt: the real part stays positive, away from the branch cut.
+    case(_name, "complex", lambda m, a, b, _n=_name: _r(m, getattr(m, _n)(_c(m, a, b))),
+         Arg(2, 3, lo=_lo, hi=_hi), Arg(2, 3, lo=-1.0, hi=1.0))
+case("abs", "complex", lambda m, a, b: m.abs(_c(m, a, b)), Arg(2, 3), Arg(2, 3, lo=0.3, hi=2, signed=True))
+case("abs", "complex_squared", lambda m, a, b: m.abs(_c(m, a, b)) ** 2, Arg(4), Arg(4))
+case("abs", "real_times_1j", lambda m, x: m.abs(x * 1j), Arg(3, lo=0.3, hi=2, signed=True))
+case("abs", "real_plus_2j", lambda m, x: m.abs(x + 2j), Arg(3))
+case("real", "complex", lambda m, a, b: m.real(_c(m, a, b) * _c(m, b, a)), Arg(2, 3), Arg(2, 3))
+case("real", "of_real", lambda m, x: m.real(x) * x, Arg(3))
+case("real", "method", lambda m, a, b: (_c(m, a, b) ** 2).real, Arg(3), Arg(3))
+case("imag", "complex", lambda m, a, b: m.imag(_c(m, a, b) * _c(m, b, a)), Arg(2, 3), Arg(2, 3))
+case("imag", "of_real", lambda m, x: m.imag(x) + x, Arg(3))
+case("imag", "method", lambda m, a, b: (m.exp(_c(m, a, b))).imag, Arg(3), Arg(3))
+case("conj", "complex", lambda m, a, b: _r(m, m.conj(_c(m, a, b)) * m.exp(_c(m, b, a))), Arg(2, 3),
+     Arg(2, 3))
+case("conj", "abs_squared", lambda m, a, b: m.real(_c(m, a, b) * m.conjugate(_c(m, a, b))), Arg(3),
+     Arg(3))
+case("conj", "method", lambda m, a, b: _r(m, _c(m, a, b).conj() * _c(m, a, b) ** 2), Arg(3), Arg(3))
+case("angle", "complex", lambda m, a, b: m.angle(_c(m, a, b)), Arg(2, 3, lo=0.3, hi=2, signed=True),
+     Arg(2, 3, lo=0.3, hi=2, signed=True))
+case("angle", "of_real", lambda m, x: m.angle(x) + x, Arg(4, lo=0.3, hi=2, signed=True))
+
+_CPLX_BINARY = {"add": dict(), "subtract": dict(), "multiply": dict(), "divide": dict(lo=0.5, hi=2),
+                "power": dict(lo=0.5, hi=2), "maximum": dict(), "minimum": dict()}
+for _name, _kw in _CPLX_BINARY.items():
+    # power: a base with a positive real part (no zero, no branch cut); divide: the same
+    # for the divisor.
+    case(_name, "complex", lambda m, a, b, c, d, _n=_name: _r(m, getattr(m, _n)(_c(m, a, b), _c(m, c, d))),
+         Arg(2, 3, **(_kw if _name == "power" else {})), Arg(2, 3), Arg(3, **_kw), Arg(3, lo=-1, hi=1))
+    case(_name, "real_and_complex_const", lambda m, x, _n=_name: _r(m, getattr(m, _n)(x, 1.5 - 0.5j)),
+         Arg(2, 3, lo=0.5, hi=2))
+case("add", "python_complex", lambda m, x: m.abs(x + 2j), Arg(3))
+case("multiply", "complex_array_const",
+     lambda m, x: _r(m, x * np.array([1j, 2 - 1j, -0.5], dtype=np.complex64)),
+     Arg(2, 3))
+case("where", "complex", lambda m, a, b: _r(m, m.where(_COND, _c(m, a, b), _c(m, b, a) * 2)),
+     Arg(2, 3), Arg(2, 3))
+case("astype", "real_to_complex", lambda m, x: _r(m, m.exp(m.astype(x, np.complex128) * 1j)), Arg(3))
+case("broadcast_to", "complex", lambda m, a, b: _r(m, m.broadcast_to(_c(m, a, b), (2, 3))),
+     Arg(3), Arg(1))
+case("reshape", "complex", lambda m, a, b: _r(m, m.reshape(_c(m, a, b), (3, 2))), Arg(2, 3), Arg(2, 3))
+case("transpose", "complex", lambda m, a, b: _r(m, m.transpose(_c(m, a, b)) ** 2), Arg(2, 3), Arg(2, 3))
+case("getitem", "complex", lambda m, a, b: _r(m, _c(m, a, b)[np.array([1, 1, 0])] ** 2), Arg(3), Arg(3))
+case("scatter_add", "complex_vjp_of_int_array",
+     lambda m, a, b: _r(m, ad(m).vjp(lambda z: z[_DUP], _c(m, a, b))[1](_c(m, b, a)[:3])[0]),
+     Arg(4), Arg(4), fd=True)
+case("set_item", "complex", lambda m, a, b: _r(m, _set_item(m, _c(m, a, b), 1, _c(m, b[0], a[0]) ** 2)),
+     Arg(3), Arg(3))
+case("concatenate", "complex", lambda m, a, b: _r(m, m.concatenate([_c(m, a, b), a * 1j]) ** 2),
+     Arg(3), Arg(3))
+case("einsum", "complex", lambda m, a, b: _r(m, m.einsum("ij,jk->ik", _c(m, a, b), _c(m, b, a).T)),
+     Arg(2, 3), Arg(2, 3))
+case("matmul", "complex", lambda m, a, b: _r(m, _c(m, a, b) @ _c(m, b, a).T), Arg(2, 3), Arg(2, 3))
+case("sum", "complex", lambda m, a, b: _r(m, m.sum(_c(m, a, b) ** 2, axis=0)), Arg(2, 3), Arg(2, 3))
+case("prod", "complex", lambda m, a, b: _r(m, m.prod(_c(m, a, b), axis=1)), Arg(2, 3), Arg(2, 3))
+for _name in ("max", "min"):   # complex values are ordered lexicographically, as NumPy and JAX
+    case(_name, "complex", lambda m, a, b, _n=_name: _r(m, getattr(m, _n)(_c(m, a, b), axis=1)),
+         Arg(2, 3), Arg(2, 3))
+
 CASES = [c for cs in TABLE.values() for c in cs]
 FD_CASES = [c for c in CASES if c.fd]
 assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"

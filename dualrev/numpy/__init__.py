@@ -5,13 +5,13 @@ the NumPy function of the same name.  Comparisons, ``sign``, shapes and
 integer results carry no derivative and come back as plain NumPy values.
 """
 import numpy as _np
-from numpy import (e, euler_gamma, float16, float32, float64, inf, int32, int64,  # noqa: F401
-                   nan, ndarray, newaxis, pi, bool_)
+from numpy import (e, euler_gamma, float16, float32, float64, complex64, complex128,  # noqa: F401
+                   inf, int32, int64, nan, ndarray, newaxis, pi, bool_)
 
 from ..core import Tracer as _Tracer
 from ._dispatch import nondiff as _nondiff
-from ._elementwise import (abs, absolute, add, astype, ceil, cos, cosh, divide, equal,  # noqa: F401
-                           exp, floor, greater, greater_equal, isfinite, isinf, isnan,
+from ._elementwise import (abs, absolute, add, angle, astype, ceil, conj, conjugate,  # noqa: F401
+                           cos, cosh, divide, equal, exp, imag, real, floor, greater, greater_equal, isfinite, isinf, isnan,
                            less, less_equal, log, maximum, minimum, multiply, negative,
                            not_equal, power, round, sign, sin, sinh, sqrt, square,
                            subtract, tan, tanh, true_divide, where)
@@ -32,6 +32,8 @@ empty_like = _nondiff(_np.empty_like)
 argmax = _nondiff(_np.argmax)
 argmin = _nondiff(_np.argmin)
 argsort = _nondiff(_np.argsort)
+iscomplexobj = _nondiff(_np.iscomplexobj)
+isrealobj = _nondiff(_np.isrealobj)
 allclose = _nondiff(_np.allclose)
 isclose = _nondiff(_np.isclose)
 array_equal = _nondiff(_np.array_equal)

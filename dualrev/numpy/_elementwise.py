@@ -108,10 +108,48 @@ sqrt_p = _unary_p("sqrt", np.sqrt,
 square_p = _unary_p("square", np.square,
     jvp=lambda x_dot, ans, x: x_dot * (2 * x),
     vjp=lambda g, ans, x: g * (2 * x))
-# abs'(0) = 1, as JAX.
-abs_p = _unary_p("abs", np.abs,
-    jvp=lambda x_dot, ans, x: where(strip(x) >= 0, x_dot, negative(x_dot)),
-    vjp=lambda g, ans, x: where(strip(x) >= 0, g, negative(g)))
+def _is_complex(x):
+    return np.iscomplexobj(strip(x))
+
+
+def _unit(x, ans):
+    """conj(x) / |x| for complex x, 0 where x = 0 (so the untaken branch stays finite)."""
+    zero = strip(ans) == 0
+    return where(zero, 0, conj(x) / where(zero, 1, ans))
+
+
+# abs'(0) = 1 on reals, as JAX; on complex values d|z| = Re(conj(z) dz) / |z|, 0 at z = 0.
+abs_p = Primitive(
+    "abs", np.abs,
+    jvp=(lambda x_dot, ans, x: real(_unit(x, ans) * x_dot) if _is_complex(x)
+         else where(strip(x) >= 0, x_dot, negative(x_dot)),),
+    vjp=(lambda g, ans, x: g * _unit(x, ans) if _is_complex(x)
+         else where(strip(x) >= 0, g, negative(g)),))
+# real, imag, conj and angle.  Under JAX's convention a VJP is the transpose of the
+# JVP over the reals: the transpose of Re(c·dz) is g ↦ g·c, and a real cotangent
+# reaching a complex input is made complex by the central cast (``_unbroadcast``).
+real_p = Primitive(
+    "real", np.real,
+    jvp=(lambda x_dot, ans, x: real(x_dot),),
+    vjp=(lambda g, ans, x: g,))
+imag_p = Primitive(
+    "imag", np.imag,
+    jvp=(lambda x_dot, ans, x: imag(x_dot),),
+    vjp=(lambda g, ans, x: g * -1j if _is_complex(x) else g * 0,))
+conj_p = _unary_p("conj", np.conjugate,
+    jvp=lambda x_dot, ans, x: conj(x_dot),
+    vjp=lambda g, ans, x: conj(g))
+
+
+def _angle_coef(x):
+    """-i·conj(x)/|x|² (complex x): d angle(x) = Re(coef · dx)."""
+    return conj(x) * -1j / real(x * conj(x))
+
+
+angle_p = Primitive(
+    "angle", np.angle,
+    jvp=(lambda x_dot, ans, x: real(_angle_coef(x) * x_dot) if _is_complex(x) else x_dot * 0,),
+    vjp=(lambda g, ans, x: g * _angle_coef(x) if _is_complex(x) else g * 0,))
 where_p = Primitive(
     "where", np.where,
     jvp=(None, lambda x_dot, ans, c, x, y: where(c, x_dot, 0),
@@ -148,7 +186,12 @@ sinh = unary(sinh_p)
 cosh = unary(cosh_p)
 sqrt = unary(sqrt_p, doc="Differentiable ``numpy.sqrt``; sqrt'(0) = inf.")
 square = unary(square_p)
-abs = absolute = unary(abs_p, doc="Differentiable ``numpy.abs``; abs'(0) = 1 (as JAX).")
+abs = absolute = unary(abs_p, doc="Differentiable ``numpy.abs``; abs'(0) = 1 on reals, "
+                                   "0 on complex values (as JAX).")
+real = unary(real_p, doc="Differentiable ``numpy.real``.")
+imag = unary(imag_p, doc="Differentiable ``numpy.imag``.")
+conj = conjugate = unary(conj_p, doc="Differentiable ``numpy.conjugate``.")
+angle = unary(angle_p, doc="Differentiable ``numpy.angle`` (radians); its derivative at 0 is nan.")
 
 
 def where(condition, x=None, y=None):
@@ -162,11 +205,12 @@ def where(condition, x=None, y=None):
 
 
 def astype(x, dtype):
-    """``x.astype(dtype)``, differentiable between float dtypes."""
+    """``x.astype(dtype)``, differentiable between float and complex dtypes (complex to
+    float keeps the real part, as NumPy and JAX)."""
     dtype = np.dtype(dtype)
     if not isinstance(x, Tracer):
         return np.asarray(x).astype(dtype)
-    if dtype.kind != "f":
+    if dtype.kind not in "fc":
         return np.asarray(strip(x)).astype(dtype)
     if np.result_type(strip(x)) == dtype:
         return x

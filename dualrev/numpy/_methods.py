@@ -40,6 +40,9 @@ T.max = lambda self, axis=None, keepdims=False: red.max(self, axis, keepdims)
 T.min = lambda self, axis=None, keepdims=False: red.min(self, axis, keepdims)
 T.dot = la.dot
 T.astype = el.astype
+T.real = property(el.real)
+T.imag = property(el.imag)
+T.conj = T.conjugate = el.conj
 T.ravel = sh.ravel
 T.squeeze = lambda self, axis=None: sh.squeeze(self, axis)
 T.swapaxes = sh.swapaxes

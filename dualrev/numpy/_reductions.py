@@ -4,7 +4,7 @@ import builtins
 import numpy as np
 
 from ..core import Primitive, Tracer, bind, strip
-from ._elementwise import astype, divide, multiply, where
+from ._elementwise import astype, divide, multiply, real, where
 from ._shape import _normalize_axes, _reshape, broadcast_to, moveaxis, transpose
 
 
@@ -167,7 +167,15 @@ def _unbroadcast(c, shape, dtype):
             c = _reshape(c, shape)
     d = getattr(c, "dtype", None)
     if d != dtype:
-        c = astype(c, dtype)
+        c = _cast(c, dtype)
     return c
+
+
+def _cast(c, dtype):
+    """A tangent or cotangent in its value's dtype.  A complex one reaching a real
+    value keeps its real part: the transpose of the real-to-complex embedding."""
+    if np.dtype(dtype).kind != "c" and np.iscomplexobj(strip(c)):
+        c = real(c)
+    return astype(c, dtype)
 
 
