@@ -18,6 +18,8 @@ Cases (see papers/performance.md):
   e  jvp of the 200-op chain
   f  one training step (forward, backward, SGD update) of a 784-256-256-10 tanh MLP,
      batch 128, against NumPy running the forward pass and loss alone
+  g  grad of sum(abs(exp(1j * x) * x) ** 2) on 1e5 float64 elements: a real input
+     through complex intermediates
 
 Results are printed as tables and written as JSON (--out); papers/make_tables.py
 turns that JSON into the tables of papers/performance.md.
@@ -236,6 +238,68 @@ def untraced_calls(systems, name):
     x = chain_input(CHAIN_SIZE)
     y = x + 1.0
     return {"sin": (mod.sin, (x,)), "add": (mod.add, (x, y)), "sum": (mod.sum, (x,))}
+
+
+COMPLEX_SIZE = 100_000
+
+
+def complex_loss(exp, abs_, total):
+    """Case g: a real loss of a real input through complex intermediates (= sum(x²))."""
+    def loss(x):
+        return total(abs_(exp(1j * x) * x) ** 2)
+    return loss
+
+
+def build_complex(systems, name):
+    """A function x -> the gradient of complex_loss (NumPy: the loss alone)."""
+    m = systems.mods[name]
+    if name == "numpy":
+        return complex_loss(np.exp, np.abs, np.sum)
+    if name == "dualrev":
+        dualrev, dnp = m
+        return dualrev.grad(complex_loss(dnp.exp, dnp.abs, dnp.sum))
+    if name == "autograd":
+        autograd, anp = m
+        return autograd.grad(complex_loss(anp.exp, anp.abs, anp.sum))
+    if name == "torch":
+        torch = m
+        f = complex_loss(torch.exp, torch.abs, torch.sum)
+
+        def torch_grad(x):
+            xt = torch.from_numpy(x).requires_grad_(True)
+            (g,) = torch.autograd.grad(f(xt), xt)
+            return g.numpy()
+        return torch_grad
+    jax, jnp = m
+    g = jax.grad(complex_loss(jnp.exp, jnp.abs, jnp.sum))
+    if name == "jax-jit":
+        g = jax.jit(g)
+    return lambda x: np.asarray(g(x))
+
+
+def case_complex(systems, rounds, min_time):
+    """Case g: every system's gradient must be 2x before it is timed."""
+    x = np.linspace(-2.0, 2.0, COMPLEX_SIZE)
+    entries, checks, extra = [], {}, {}
+    for name in SYSTEMS:
+        if name not in systems:
+            continue
+        fn = build_complex(systems, name)
+        t0 = time.perf_counter()
+        out = fn(x)
+        first = time.perf_counter() - t0
+        if name != "numpy":
+            checks[name] = _agrees(out, 2 * x, rtol=1e-9, atol=1e-12)
+        if name == "jax-jit":
+            extra[name] = {"first_call_s": first}
+        entries.append((name, fn, (x,)))
+        log(f"  [g] {name}: ready (first call {first * 1e3:.1f} ms)")
+    rows = _rows_from(interleaved(entries, rounds, min_time), "numpy", {k: 1 for k, _, _ in entries})
+    for name, ok in checks.items():
+        rows[name]["agrees"] = ok
+    for name, e in extra.items():
+        rows[name].update(e)
+    return rows, {}
 
 
 # ----------------------------------------------------------------------------- timing
@@ -927,6 +991,15 @@ def print_tables(res):
             lines.append([label, _fmt(r["median_s"] * 1e3, 3), _fmt(r["ratio"]),
                           f"±{100 * r['iqr_rel']:.0f}%", _fmt(r["ratio_min"]) + note])
         table(c["title"], ["system", "ms/step", "× NumPy fwd", "IQR", "× (min)"], lines)
+    if "g" in cases:
+        c = cases["g"]
+        lines = []
+        for name, r in c["rows"].items():
+            note = "" if r.get("agrees", True) else "  WRONG RESULT"
+            label = "NumPy, forward only" if name == "numpy" else LABELS[name]
+            lines.append([label, _fmt(r["median_s"] * 1e3, 3), _fmt(r["ratio"]),
+                          f"±{100 * r['iqr_rel']:.0f}%", _fmt(r["ratio_min"]) + note])
+        table(c["title"], ["system", "ms/call", "× NumPy fwd", "IQR", "× (min)"], lines)
     for key, c in cases.items():
         for name, why in c.get("skipped", {}).items():
             out.append(f"  note: case {key}: {LABELS.get(name, name)} skipped: {why}")
@@ -1007,7 +1080,7 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="smoke run: fewer rounds, shorter chains")
     p.add_argument("--out", help=f"JSON results file (default {os.path.relpath(DEFAULT_OUT, ROOT)}; "
                                  f"with --quick {os.path.relpath(QUICK_OUT, ROOT)})")
-    p.add_argument("--cases", default="abcdef", help="which cases to run, e.g. 'ae' (default all)")
+    p.add_argument("--cases", default="abcdefg", help="which cases to run, e.g. 'ae' (default all)")
     p.add_argument("--systems", default=",".join(SYSTEMS),
                    help="comma-separated systems (default %(default)s); numpy is always run")
     p.add_argument("--note", default="", help="a remark on the machine, kept in the JSON "
@@ -1111,6 +1184,14 @@ def main(argv=None):
 
     run_case("f", f"case f: MLP training step, {'-'.join(map(str, MLP_SIZES))}, "
                   f"batch {MLP_BATCH}", case_f)
+    def case_g():
+        rows, skipped = case_complex(systems, rounds, min_time)
+        return {"title": f"g. grad of sum(abs(exp(1j * x) * x) ** 2), {COMPLEX_SIZE:,} float64 "
+                         "elements (complex intermediates)",
+                "size": COMPLEX_SIZE, "baseline": "numpy forward", "rows": rows,
+                "skipped": skipped}
+
+    run_case("g", f"case g: grad through complex intermediates, {COMPLEX_SIZE:,} elements", case_g)
     run_case("d", f"case d: memory, grad of a {mem_ops}-op chain on {mem_size:,}-element arrays "
                   "(one subprocess per system)", case_d)
     for c in res["cases"].values():
