@@ -5,14 +5,19 @@ compares JVPs with central differences along random directions; in reverse
 mode it checks each VJP through the inner-product identity
 ``<vjp(w), v> == <w, J v>`` with ``J v`` by finite differences; and it
 recurses to ``order`` by checking the JVP and VJP functions themselves.
+
+Complex inputs and outputs get complex random directions, and the identity
+uses JAX's pairing ``Re Σ a·b`` (the VJP is the transpose of the JVP).
 """
 import numpy as np
 
 from .api import jvp, vjp
 from .tree import tree_flatten, tree_unflatten
 
-_EPS = {np.dtype(np.float64): 1e-4, np.dtype(np.float32): 3e-3}
-_TOL = {np.dtype(np.float64): 1e-5, np.dtype(np.float32): 2e-2}
+_EPS = {np.dtype(np.float64): 1e-4, np.dtype(np.float32): 3e-3,
+        np.dtype(np.complex128): 1e-4, np.dtype(np.complex64): 3e-3}
+_TOL = {np.dtype(np.float64): 1e-5, np.dtype(np.float32): 2e-2,
+        np.dtype(np.complex128): 1e-5, np.dtype(np.complex64): 2e-2}
 
 
 def check_grads(f, args, order=2, modes=("fwd", "rev"), atol=None, rtol=None, eps=None):
@@ -53,7 +58,12 @@ def _check(f, args, order, modes, atol, rtol, eps, rng, name):
 
 def _random_like(tree, rng):
     leaves, td = tree_flatten(tree)
-    return tree_unflatten(td, [_cast(rng.standard_normal(np.shape(x)), x) for x in leaves])
+    return tree_unflatten(td, [_cast(_random(rng, x), x) for x in leaves])
+
+
+def _random(rng, x):
+    r = rng.standard_normal(np.shape(x))
+    return r + 1j * rng.standard_normal(np.shape(x)) if _dtype(x).kind == "c" else r
 
 
 def _cast(a, like):
@@ -62,7 +72,13 @@ def _cast(a, like):
 
 def _dtype(x):
     dt = np.result_type(x)
-    return dt if dt.kind == "f" else np.dtype(np.float64)
+    return dt if dt.kind in "fc" else np.dtype(np.float64)
+
+
+def _wide(x):
+    """x in float64, or complex128 if complex (for comparisons)."""
+    x = np.asarray(x)
+    return x.astype(np.complex128 if np.iscomplexobj(x) else np.float64)
 
 
 def _numerical_jvp(f, args, tangents, eps):
@@ -77,8 +93,7 @@ def _numerical_jvp(f, args, tangents, eps):
         return tree_flatten(f(*tree_unflatten(td, shifted)))[0]
 
     plus, minus = at(1.0), at(-1.0)
-    return [(np.asarray(p, dtype=np.float64) - np.asarray(m, dtype=np.float64)) / (2 * eps)
-            for p, m in zip(plus, minus)]
+    return [(_wide(p) - _wide(m)) / (2 * eps) for p, m in zip(plus, minus)]
 
 
 def _tols(leaves, atol, rtol):
@@ -93,7 +108,7 @@ def _check_jvp(f, args, tangents, atol, rtol, eps, name):
     got = tree_flatten(t_out)[0]
     at, rt = _tols(tree_flatten(args)[0], atol, rtol)
     for i, (g, e) in enumerate(zip(got, expected)):
-        _assert_close(np.asarray(g, dtype=np.float64), e, at, rt,
+        _assert_close(_wide(g), e, at, rt,
                       f"JVP of {name} (output leaf {i}) disagrees with central differences")
 
 
@@ -110,11 +125,11 @@ def _check_vjp(f, args, out, pull, ct, atol, rtol, eps, rng, name):
 
 
 def _inner(a, b):
-    return float(np.sum(np.asarray(a, dtype=np.float64) * np.asarray(b, dtype=np.float64)))
+    return float(np.real(np.sum(_wide(a) * _wide(b))))
 
 
 def _assert_close(got, expected, atol, rtol, what):
-    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    got, expected = _wide(got), _wide(expected)
     err = np.abs(got - expected)
     bound = atol + rtol * np.abs(expected)
     if not np.all(err <= bound):

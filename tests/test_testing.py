@@ -64,3 +64,32 @@ def test_rejects_bad_arguments():
         check_grads(dnp.sin, (X,), modes=("backward",))
     with pytest.raises(ValueError, match="order"):
         check_grads(dnp.sin, (X,), order=0)
+
+
+Z = np.array([0.5 + 1.0j, -0.3 + 0.2j, 1.1 - 0.7j])
+
+
+def _conj_with(vjp):
+    prim = Primitive("planted_conj", np.conjugate, jvp=(lambda x_dot, ans, x: dnp.conj(x_dot),),
+                     vjp=(vjp,), register=False)
+    return unary(prim)
+
+
+def test_complex_inputs_and_outputs():
+    check_grads(lambda z: dnp.sin(z) * dnp.conj(z), (Z,), order=2)
+    check_grads(lambda z: dnp.sum(dnp.abs(z) ** 2 + dnp.angle(z)), (Z,), order=2)
+    check_grads(lambda x: dnp.exp(1j * x) * x, (Z.real,), order=2)
+    check_grads(lambda z: dnp.sin(z), (Z.astype(np.complex64),), order=2)
+
+
+def test_complex_directions_see_a_wrong_complex_rule():
+    """conj's VJP without the conjugation is right on reals and wrong on complex
+    values: random complex directions (and the imaginary parts) must catch it."""
+    wrong = _conj_with(lambda g, ans, x: g)
+    check_grads(wrong, (Z.real,), order=1)
+    with pytest.raises(AssertionError, match="adjoint identity"):
+        check_grads(wrong, (Z,), order=1, modes=("rev",))
+    wrong_jvp = unary(Primitive("planted_conj_jvp", np.conjugate, jvp=(lambda x_dot, ans, x: x_dot,),
+                                vjp=(lambda g, ans, x: dnp.conj(g),), register=False))
+    with pytest.raises(AssertionError, match="JVP"):
+        check_grads(wrong_jvp, (Z,), order=1, modes=("fwd",))
