@@ -227,3 +227,19 @@ def test_adjoint_identity(name, v, w):
     lhs = np.real(np.sum(to_numpy(t) * w))
     rhs = np.real(np.sum(v * to_numpy(c)))
     assert abs(lhs - rhs) <= 1e-10 * (1 + abs(lhs)), (lhs, rhs)
+
+
+def test_astype_complex_to_real_keeps_the_real_part():
+    """As NumPy (and JAX), the cast itself warns once, at the primal value; the
+    tangent's cast takes the real part without another warning."""
+    f = lambda m: (lambda z: m.sum(m.sin(z.astype(np.float64)) * 2.0))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out, t = dualrev.jvp(f(dnp), (Z,), (V,))
+    assert sum(issubclass(w.category, getattr(np, "exceptions", np).ComplexWarning) for w in caught) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        jout, jt = jax.jvp(f(jnp), (Z,), (V,))
+        g = dualrev.grad(f(dnp))(Z)
+        jg = jax.grad(f(jnp))(Z)
+    assert_tree_close((out, t, g), (np.asarray(jout), np.asarray(jt), np.asarray(jg)))

@@ -164,7 +164,8 @@ def _astype_impl(x, *, dtype):
 
 astype_p = Primitive(
     "astype", _astype_impl,
-    jvp=(lambda x_dot, ans, x, *, dtype: astype(x_dot, dtype),),
+    jvp=(lambda x_dot, ans, x, *, dtype: astype(
+        real(x_dot) if dtype.kind != "c" and _is_complex(x_dot) else x_dot, dtype),),
     vjp=(lambda g, ans, x, *, dtype: g,))   # cast back by the central unbroadcast
 
 add = binary(add_p, np.add)
