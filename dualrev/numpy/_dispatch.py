@@ -1,5 +1,15 @@
-"""Fast dispatch: a dualrev.numpy call on untraced values goes straight to NumPy."""
+"""Fast dispatch: a dualrev.numpy call on untraced values goes straight to NumPy.
+
+Lists and tuples holding traced values are turned into one traced array
+(``array_of``) only after NumPy failed to convert them, so the untraced path
+pays nothing for them.
+"""
 from ..core import Tracer, strip
+
+# What NumPy raises when a list it converts holds a traced value: Tracer.__array__
+# raises TypeError; a Tensor that requires grad raises RuntimeError.
+CONVERSION_ERRORS = (TypeError, RuntimeError)
+_PY_SCALARS = (bool, int, float, complex)
 
 
 def unary(prim, np_fn=None, doc=None):
@@ -9,7 +19,10 @@ def unary(prim, np_fn=None, doc=None):
     def fn(x):
         if isinstance(x, Tracer):
             return x._trace.process1(prim, x)
-        return impl(x)
+        try:
+            return impl(x)
+        except CONVERSION_ERRORS:
+            return fn(traced_array(x))
     return _named(fn, prim.name, doc)
 
 
@@ -18,20 +31,30 @@ def binary(prim, np_fn=None, doc=None):
     impl = np_fn or prim.impl
 
     def fn(x, y):
-        if isinstance(x, Tracer):
-            if isinstance(y, Tracer) and y._trace.level > x._trace.level:
+        try:
+            if isinstance(x, Tracer):
+                if isinstance(y, Tracer) and y._trace.level > x._trace.level:
+                    return y._trace.process2(prim, x, y)
+                return x._trace.process2(prim, x, y)
+            if isinstance(y, Tracer):
                 return y._trace.process2(prim, x, y)
-            return x._trace.process2(prim, x, y)
-        if isinstance(y, Tracer):
-            return y._trace.process2(prim, x, y)
-        return impl(x, y)
+            return impl(x, y)
+        except CONVERSION_ERRORS:
+            x, y = traced_arrays((x, y))
+            return fn(x, y)
     return _named(fn, prim.name, doc)
 
 
 def nondiff(np_fn, name=None):
     """A NumPy function whose result carries no derivative: tracers are stripped."""
     def fn(*args, **kwargs):
-        return np_fn(*(strip(a) for a in args), **{k: strip(v) for k, v in kwargs.items()})
+        try:
+            return np_fn(*(strip(a) for a in args), **{k: strip(v) for k, v in kwargs.items()})
+        except CONVERSION_ERRORS:
+            if not (any(map(holds_tracer, args)) or any(map(holds_tracer, kwargs.values()))):
+                raise
+        return np_fn(*(strip_nested(a) for a in args),
+                     **{k: strip_nested(v) for k, v in kwargs.items()})
     return _named(fn, name or np_fn.__name__,
                   f"``numpy.{np_fn.__name__}`` on the primal values; not differentiable "
                   "(its result is a constant to every transformation).")
@@ -41,3 +64,94 @@ def _named(fn, name, doc):
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc or f"Differentiable ``numpy.{name}``."
     return fn
+
+
+# ---------------------------------------------------------------- lists holding traced values
+
+def holds_tracer(x):
+    """Whether x is a (nested) list or tuple with a traced value somewhere inside."""
+    return isinstance(x, (list, tuple)) and any(
+        isinstance(e, Tracer) or holds_tracer(e) for e in x)
+
+
+def array_of(x, dtype=None):
+    """x as an array where it is a (nested) list or tuple holding traced values: one
+    traced array, stacked from the elements as ``numpy.array`` would (the dtype NumPy's
+    promotion of the elements', Python scalars weak: ``[x32, 1.0]`` stays float32);
+    anything else comes back as it is.
+
+        >>> dualrev.grad(lambda x: dnp.sum(array_of([x, 2 * x, 3.0])))(1.0)     # 3.0
+    """
+    if not holds_tracer(x):
+        return x
+    if dtype is None:
+        dtype = _weak_result_type(x)
+    return _stacked(x, dtype)
+
+
+def traced_array(x):
+    """Called while handling NumPy's failure to convert x: ``array_of(x)`` when x is a
+    list or tuple holding traced values; otherwise that failure is raised again."""
+    if not holds_tracer(x):
+        raise   # again: the exception being handled
+    return array_of(x)
+
+
+def traced_arrays(args):
+    """``traced_array`` for several arguments: each list or tuple holding traced values as
+    one traced array, the others as they are; raises the exception being handled again
+    when there is none."""
+    if not any(map(holds_tracer, args)):
+        raise   # again: the exception being handled
+    return tuple(array_of(a) for a in args)
+
+
+def strip_nested(x):
+    """strip for an argument that may be a list or tuple holding traced values: one NumPy
+    array of their primal values (dtype as ``array_of``)."""
+    if not holds_tracer(x):
+        return strip(x)
+    import numpy as np
+    return np.asarray(_stripped(x), dtype=_weak_result_type(x))
+
+
+def _stripped(x):
+    return [_stripped(e) if isinstance(e, (list, tuple)) else strip(e) for e in x]
+
+
+def _weak_result_type(x):
+    """NumPy's result dtype of the leaves of a nested list, Python scalars weak."""
+    import numpy as np
+    strong, weak = set(), {}
+
+    def visit(seq):
+        for e in seq:
+            if isinstance(e, (list, tuple)):
+                visit(e)
+            elif type(e) in _PY_SCALARS:
+                weak.setdefault(type(e), e)
+            else:
+                strong.add(np.result_type(strip(e)) if isinstance(e, Tracer)
+                           else np.asarray(e).dtype)
+    visit(x)
+    return np.result_type(*strong, *weak.values())
+
+
+def _stacked(x, dtype):
+    import numpy as np
+    from ._elementwise import astype
+    from ._shape import stack
+    parts = []
+    for e in x:
+        if holds_tracer(e):
+            parts.append(_stacked(e, dtype))
+        elif isinstance(e, Tracer):
+            parts.append(astype(e, dtype))
+        else:
+            parts.append(np.asarray(strip_nested(e), dtype=dtype))
+    shapes = {np.shape(strip(p)) for p in parts}
+    if len(shapes) > 1:
+        raise ValueError(f"array: the elements of a list holding traced values must all have "
+                         f"one shape (NumPy's arrays are not ragged), got shapes "
+                         f"{sorted(shapes, key=len)}")
+    return stack(parts)

@@ -1,9 +1,11 @@
 """Products: matmul and einsum primitives; dot and outer built on them."""
+import functools
 import string
 
 import numpy as np
 
 from ..core import Primitive, Tracer, bind, strip
+from ._dispatch import CONVERSION_ERRORS, array_of, traced_arrays
 from ._elementwise import multiply
 from ._shape import _reshape, broadcast_to, expand_dims, ravel, swapaxes
 
@@ -56,85 +58,247 @@ matmul_p = Primitive(
 
 def matmul(a, b):
     """Differentiable ``numpy.matmul`` (the ``@`` operator)."""
-    if isinstance(a, Tracer) or isinstance(b, Tracer):
-        if np.ndim(strip(a)) == 0 or np.ndim(strip(b)) == 0:
-            raise ValueError("matmul: Input operand does not have enough dimensions")
-        return bind(matmul_p, (a, b))
-    return np.matmul(a, b)
+    try:
+        if isinstance(a, Tracer) or isinstance(b, Tracer):
+            if np.ndim(strip(a)) == 0 or np.ndim(strip(b)) == 0:
+                raise ValueError("matmul: Input operand does not have enough dimensions")
+            return bind(matmul_p, (a, b))
+        return np.matmul(a, b)
+    except CONVERSION_ERRORS:
+        return matmul(*traced_arrays((a, b)))
+
+
+# ---------------------------------------------------------------------------- einsum
+#
+# The primitive sees explicit subscripts (letters only, one output) and operands whose
+# dimensions agree for every letter: the public function expands '...', makes an implicit
+# output explicit, translates the sublist form and broadcasts length-1 dimensions first.
+
+# A sublist's integer k is the letter _LETTERS[k] (NumPy's order, so an implicit output,
+# sorted by letter, is sorted by integer).
+_LETTERS = string.ascii_uppercase + string.ascii_lowercase
+
+
+def _rule_optimize(optimize):
+    """The ``optimize`` for the contractions inside the rules: a contraction path given for
+    the forward product does not fit them, so they use NumPy's greedy search instead."""
+    return optimize if isinstance(optimize, (bool, str)) else "greedy"
+
+
+def _fresh(subscripts, n):
+    """n letters not used in subscripts."""
+    free = [c for c in _LETTERS if c not in subscripts]
+    if len(free) < n:
+        raise ValueError("einsum: too many distinct subscripts (at most 52 letters)")
+    return free[:n]
 
 
 def _einsum_vjp(i):
-    def rule(g, ans, *operands, subscripts):
+    def rule(g, ans, *operands, subscripts, optimize):
         ins, out = subscripts.split("->")
         ins = ins.split(",")
         target = ins[i]
-        if len(set(target)) != len(target):
-            raise NotImplementedError(
-                f"einsum: the derivative with respect to an operand with a repeated "
-                f"index ('{target}', a diagonal) is not supported")
-        others = [s for j, s in enumerate(ins) if j != i]
+        others = ins[:i] + ins[i + 1:]
         present = set(out).union(*others)
-        reduced = "".join(c for c in target if c in present)
-        spec = ",".join([out] + others) + "->" + reduced
-        ct = einsum(spec, g, *[o for j, o in enumerate(operands) if j != i])
-        shape = np.shape(operands[i])
-        if reduced != target:   # indices summed out of operand i alone: broadcast back
-            ct = _reshape(ct, tuple(shape[k] if c in present else 1 for k, c in enumerate(target)))
-            ct = broadcast_to(ct, shape)
-        return ct
+        reduced = "".join(c for c in dict.fromkeys(target) if c in present)
+        if others or reduced != out:
+            opt = _rule_optimize(optimize)
+            g = einsum(",".join([out] + others) + "->" + reduced, g,
+                       *(o for j, o in enumerate(operands) if j != i), optimize=opt)
+        else:
+            opt = False
+        return _spread(g, reduced, target, np.shape(operands[i]), subscripts, opt)
     return rule
 
 
+def _spread(ct, reduced, target, shape, subscripts, optimize):
+    """ct, whose subscripts are ``reduced`` (target's distinct letters that other operands
+    or the output share, in target's order), as an array of ``shape`` with subscripts
+    ``target``: a letter repeated in target (a diagonal) puts ct on that diagonal, zero
+    elsewhere, by contracting with identity matrices; a letter only target has (summed
+    within that operand alone) broadcasts ct along its dimension."""
+    seen = set()
+    spec_out, eyes, kept = "", [], []
+    extra = iter(_fresh(subscripts, len(target)))
+    for c, n in zip(target, shape):
+        if c in seen:                           # a repeat: ct[.., c, ..] * eye[c, c'] at c'
+            new = next(extra)
+            eyes.append(c + new)
+            spec_out += new
+            kept.append(True)
+        elif c in reduced or target.count(c) > 1:
+            seen.add(c)
+            spec_out += c
+            kept.append(True)
+        else:                                   # summed within this operand alone
+            kept.append(False)
+    if eyes:
+        dtype = np.result_type(strip(ct))
+        ct = einsum(",".join([reduced] + eyes) + "->" + spec_out, ct,
+                    *(np.eye(shape[target.index(e[0])], dtype=dtype) for e in eyes),
+                    optimize=optimize)
+    if not all(kept):
+        ct = _reshape(ct, tuple(n if k else 1 for n, k in zip(shape, kept)))
+        ct = broadcast_to(ct, shape)
+    return ct
+
+
 def _einsum_jvp(i):
-    def rule(x_dot, ans, *operands, subscripts):
+    def rule(x_dot, ans, *operands, subscripts, optimize):
         ops = list(operands)
         ops[i] = x_dot
-        return einsum(subscripts, *ops)
+        return einsum(subscripts, *ops, optimize=_rule_optimize(optimize))
     return rule
 
 
 einsum_p = Primitive(
-    "einsum", lambda *ops, subscripts: np.einsum(subscripts, *ops),
+    "einsum", lambda *ops, subscripts, optimize: np.einsum(subscripts, *ops, optimize=optimize),
     jvp=_einsum_jvp, vjp=_einsum_vjp)
 
 
+def _sublist_subscripts(sublist):
+    """A sublist (integers in [0, 52) and Ellipsis) as a subscripts string."""
+    out = []
+    for s in sublist:
+        if s is Ellipsis:
+            out.append("...")
+        elif isinstance(s, (int, np.integer)) and not isinstance(s, bool) and 0 <= s < 52:
+            out.append(_LETTERS[s])
+        else:
+            raise ValueError(f"einsum: subscript {s!r} in sublist {list(sublist)!r} is not an "
+                             f"integer in [0, 52) or Ellipsis")
+    return "".join(out)
+
+
+def _einsum_args(args):
+    """(subscripts string, operands) from either form: ``(subscripts, *operands)`` or
+    ``(op0, sublist0, op1, sublist1, ..., [sublist_out])``."""
+    if not args:
+        raise TypeError("einsum: missing the subscripts and the operands")
+    if isinstance(args[0], str):
+        return args[0], args[1:]
+    pairs, out = (args[:-1], args[-1]) if len(args) % 2 else (args, None)
+    operands, sublists = pairs[0::2], pairs[1::2]
+    spec = ",".join(_sublist_subscripts(s) for s in sublists)
+    if out is not None:
+        spec += "->" + _sublist_subscripts(out)
+    return spec, operands
+
+
+def _check_term(term, where):
+    rest = term.replace("...", "", 1)
+    if "." in rest:
+        raise ValueError(f"einsum: subscripts '{term}' of {where} contain a '.' that is not "
+                         f"part of one ellipsis ('...')")
+    for c in rest:
+        if c not in _LETTERS:
+            raise ValueError(f"einsum: invalid subscript '{c}' in '{term}' of {where}: "
+                             f"subscripts must be letters")
+
+
+@functools.lru_cache(maxsize=512)
 def _explicit_subscripts(subscripts, shapes):
-    """Expand '...' and implicit output so every operand has plain letters."""
-    subscripts = subscripts.replace(" ", "")
-    ins, arrow, out = subscripts.partition("->")
+    """The subscripts with '...' expanded into letters and an implicit output made
+    explicit, checked against the operands' shapes; and the shape each operand is
+    broadcast to (its length-1 dimensions stretched to their letter's size), as NumPy.
+
+    >>> _explicit_subscripts("...ij,...jk", ((1, 3, 4), (5, 4, 2)))
+    ('Aij,Ajk->Aik', ((5, 3, 4), (5, 4, 2)))
+    """
+    s = subscripts.replace(" ", "")
+    ins, arrow, out = s.partition("->")
+    if "-" in ins or ">" in ins or "-" in out or ">" in out:
+        raise ValueError(f"einsum: subscripts '{subscripts}' do not have one proper '->'")
     ins = ins.split(",")
     if len(ins) != len(shapes):
         raise ValueError(f"einsum: {len(ins)} operands in subscripts '{subscripts}' "
                          f"but {len(shapes)} arrays given")
-    used = set("".join(ins) + out)
-    free = [c for c in string.ascii_letters if c not in used]
-    nell = max((len(s) - len(t.replace("...", "")) for t, s in zip(ins, shapes) if "..." in t),
-               default=0)
-    ell = "".join(free[:nell])
-    ins = [t.replace("...", ell[nell - (len(s) - len(t.replace("...", ""))):]) for t, s in zip(ins, shapes)]
+    for k, t in enumerate(ins):
+        _check_term(t, f"operand {k}")
+    if arrow:
+        _check_term(out, "the output")
+    nells = []
+    for k, (t, shape) in enumerate(zip(ins, shapes)):
+        n = len(shape) - len(t.replace("...", ""))
+        if "..." not in t and n != 0 or n < 0:
+            raise ValueError(f"einsum: subscripts '{t}' of operand {k} do not match its "
+                             f"{len(shape)} dimensions (shape {shape})")
+        nells.append(n)
+    nell = max(nells, default=0)
+    ell = "".join(_fresh(s, nell))
+    ins = [t.replace("...", ell[nell - n:]) for t, n in zip(ins, nells)]
     if not arrow:
-        counts = {c: "".join(ins).count(c) for c in set("".join(ins))}
-        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
-    else:
+        letters = "".join(ins)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1
+                                   and c not in ell))
+    elif "..." in out:
         out = out.replace("...", ell)
-    for t, s in zip(ins, shapes):
-        if len(t) != len(s):
-            raise ValueError(f"einsum: subscripts '{t}' do not match an operand of shape {s}")
-    return ",".join(ins) + "->" + out
+    elif nell:
+        raise ValueError(f"einsum: the output '{out}' has no '...' for the {nell} dimensions "
+                         f"the operands' ellipses cover")
+    for c in out:
+        if out.count(c) > 1:
+            raise ValueError(f"einsum: output subscript '{c}' appears more than once")
+        if not any(c in t for t in ins):
+            raise ValueError(f"einsum: output subscript '{c}' appears in no operand")
+    sizes = {}
+    for k, (t, shape) in enumerate(zip(ins, shapes)):
+        mine = {}
+        for c, n in zip(t, shape):
+            if mine.setdefault(c, n) != n:
+                raise ValueError(f"einsum: subscript '{c}' repeated in operand {k} "
+                                 f"(shape {shape}) stands for dimensions of different sizes")
+            m = sizes.setdefault(c, n)
+            if m != n and 1 not in (m, n):
+                raise ValueError(f"einsum: subscript '{c}' has size {m} in one operand and "
+                                 f"{n} in operand {k}; they must agree or be 1")
+            if m == 1:
+                sizes[c] = n
+    targets = tuple(tuple(sizes[c] for c in t) for t in ins)
+    return ",".join(ins) + "->" + out, targets
 
 
-def einsum(subscripts, *operands):
-    """Differentiable ``numpy.einsum`` (string subscripts)."""
-    if not any(isinstance(o, Tracer) for o in operands):
-        return np.einsum(subscripts, *operands)
-    spec = _explicit_subscripts(subscripts, [np.shape(strip(o)) for o in operands])
-    return bind(einsum_p, operands, dict(subscripts=spec))
+def einsum(*operands, optimize=False, **kwargs):
+    """Differentiable ``numpy.einsum``, in both of NumPy's forms, to any order.
+
+    Subscripts as a string (``'ij,jk->ik'``, ``'...ii->...i'``, an implicit output
+    ``'ij,jk'``) or interleaved sublists (``einsum(a, [0, 1], b, [1, 2], [0, 2])``, with
+    ``Ellipsis`` for ``...``); a repeated subscript takes a diagonal; length-1 dimensions
+    broadcast.  ``optimize`` is NumPy's.  On traced operands ``out``, ``dtype``, ``order``
+    and ``casting`` are not supported.
+
+        >>> dualrev.grad(lambda a: einsum('ii->', a))(np.ones((2, 2)))     # trace: eye
+    """
+    try:
+        if not any(isinstance(o, Tracer) for o in operands):
+            return np.einsum(*operands, optimize=optimize, **kwargs)
+        subscripts, ops = _einsum_args(operands)
+        if kwargs:
+            raise TypeError(f"einsum: {', '.join(sorted(kwargs))} not supported on traced "
+                            f"operands")
+        spec, targets = _explicit_subscripts(subscripts, tuple(np.shape(strip(o)) for o in ops))
+        ops = tuple(o if np.shape(strip(o)) == t else
+                    broadcast_to(o, t) for o, t in zip(ops, targets))
+        return bind(einsum_p, ops, dict(subscripts=spec, optimize=optimize))
+    except CONVERSION_ERRORS:
+        if isinstance(operands[0], str):
+            packed = operands[:1] + tuple(array_of(o) for o in operands[1:])
+        else:
+            packed = tuple(array_of(o) if k % 2 == 0 else o for k, o in enumerate(operands))
+        if all(p is o for p, o in zip(packed, operands)):
+            raise
+        return einsum(*packed, optimize=optimize, **kwargs)
 
 
 def dot(a, b):
     """Differentiable ``numpy.dot``."""
     if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
-        return np.dot(a, b)
+        try:
+            return np.dot(a, b)
+        except CONVERSION_ERRORS:
+            a, b = traced_arrays((a, b))
+    elif isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        a, b = array_of(a), array_of(b)
     na, nb = np.ndim(strip(a)), np.ndim(strip(b))
     if na == 0 or nb == 0:
         return multiply(a, b)
@@ -149,7 +313,10 @@ def dot(a, b):
 def outer(a, b):
     """Differentiable ``numpy.outer``."""
     if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
-        return np.outer(a, b)
+        try:
+            return np.outer(a, b)
+        except CONVERSION_ERRORS:
+            a, b = traced_arrays((a, b))
     return multiply(_column(a), _row(b))
 
 
