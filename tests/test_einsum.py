@@ -155,6 +155,17 @@ def test_optimize_is_accepted_as_numpy():
         assert_tree_close(h, h_want, err=str(opt))
 
 
+def test_optimize_path_with_a_diagonal():
+    """A contraction path fits the forward product's operands only; the rules (the
+    diagonal's cotangent contracts two operands) do without it."""
+    x, y, z = _operands((2, 3), (3, 3), (3, 2))
+    spec = "ij,jj,jk->ik"
+    path = np.einsum_path(spec, x, y, z, optimize="optimal")[0]
+    f = lambda m, opt: lambda a, b, c: m.sum(m.sin(m.einsum(spec, a, b, c, optimize=opt)))  # noqa: E731
+    want = jax.jit(jax.hessian(f(jnp, "optimal"), (0, 1, 2)))(x, y, z)
+    assert_tree_close(dualrev.hessian(f(dnp, path), (0, 1, 2))(x, y, z), want)
+
+
 def test_sublist_form_on_traced_operands():
     """The interleaved form with a traced operand (it used to recurse without end)."""
     x, y = _operands((2, 3), (3, 4))

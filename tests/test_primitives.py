@@ -319,6 +319,45 @@ case("einsum", "three_operands", lambda m, x, y, z: m.einsum("ij,jk,kl->il", x, 
      Arg(2, 3), Arg(3, 2), Arg(2, 2))
 case("einsum", "implicit_transpose", lambda m, x: m.einsum("ji", x), Arg(2, 3))
 case("einsum", "dot_2d_3d", lambda m, x, y: m.dot(x, y), Arg(2, 3), Arg(2, 3, 2))
+# A subscript repeated within one operand: a diagonal (its cotangent lies on the diagonal).
+case("einsum", "trace_ii", lambda m, x: m.einsum("ii->", x), Arg(3, 3))
+case("einsum", "trace_implicit", lambda m, x: m.einsum("ii", x), Arg(3, 3))
+case("einsum", "diagonal_ii_i", lambda m, x: m.einsum("ii->i", x), Arg(3, 3))
+case("einsum", "diagonal_iii_i", lambda m, x: m.einsum("iii->i", x), Arg(2, 2, 2))
+case("einsum", "diagonal_of_second_ij_jj_i", lambda m, x, y: m.einsum("ij,jj->i", x, y),
+     Arg(2, 3), Arg(3, 3))
+case("einsum", "diagonal_iij_j", lambda m, x: m.einsum("iij->j", x), Arg(3, 3, 2))
+case("einsum", "diagonal_ij_ii_ij", lambda m, x, y: m.einsum("ij,ii->ij", x, y), Arg(3, 2), Arg(3, 3))
+case("einsum", "diagonals_in_both_ii_ii_i", lambda m, x, y: m.einsum("ii,ii->i", x, y),
+     Arg(3, 3), Arg(3, 3))
+case("einsum", "same_tracer_diagonal", lambda m, x: m.einsum("ij,jj->i", x, x), Arg(3, 3))
+case("einsum", "diagonal_and_summed_alone_iijk_l_l", lambda m, x, y: m.einsum("iijk,l->l", x, y),
+     Arg(2, 2, 3, 2), Arg(4))
+case("einsum", "diagonal_not_first_jiki_ijk", lambda m, x: m.einsum("jiki->ijk", x), Arg(2, 3, 2, 3))
+# '...' at the start, in the middle, at the end, on a diagonal; length-1 dimensions broadcast.
+case("einsum", "ellipsis_bcast_1x3x4_5x4x2", lambda m, x, y: m.einsum("...ij,...jk->...ik", x, y),
+     Arg(1, 3, 4), Arg(5, 4, 2))
+case("einsum", "ellipsis_middle", lambda m, x, y: m.einsum("i...j,j...->i...", x, y),
+     Arg(2, 4, 3), Arg(3, 4))
+case("einsum", "ellipsis_end", lambda m, x, y: m.einsum("ij...,jk...->ik...", x, y),
+     Arg(2, 3, 2, 1), Arg(3, 2, 3))
+case("einsum", "ellipsis_empty", lambda m, x, y: m.einsum("...ij,jk->...ik", x, y), Arg(2, 3), Arg(3, 2))
+case("einsum", "ellipsis_diagonal", lambda m, x: m.einsum("...ii->...i", x), Arg(2, 3, 3))
+case("einsum", "ellipsis_implicit", lambda m, x, y: m.einsum("...ij,...j", x, y), Arg(2, 3, 2), Arg(1, 2))
+case("einsum", "label_bcast", lambda m, x, y: m.einsum("ij,jk->ik", x, y), Arg(2, 1), Arg(4, 3))
+case("einsum", "scalar_operand", lambda m, x, y: m.einsum("i,->i", x, y), Arg(3), Arg())
+case("einsum", "spaces", lambda m, x, y: m.einsum(" ij , jk -> ik ", x, y), Arg(2, 3), Arg(3, 2))
+# Interleaved operands and sublists (integers, Ellipsis).
+case("einsum", "sublist", lambda m, x, y: m.einsum(x, [0, 1], y, [1, 2], [0, 2]), Arg(2, 3), Arg(3, 2))
+case("einsum", "sublist_implicit", lambda m, x, y: m.einsum(x, [1, 0], y, [0, 2]), Arg(3, 2), Arg(2, 4))
+case("einsum", "sublist_ellipsis", lambda m, x, y: m.einsum(x, [Ellipsis, 0, 1], y, [1, 2],
+                                                            [Ellipsis, 0, 2]), Arg(2, 2, 3), Arg(3, 2))
+case("einsum", "sublist_diagonal", lambda m, x: m.einsum(x, [0, 0], [0]), Arg(3, 3))
+case("einsum", "optimize_true", lambda m, x, y, z: m.einsum("ij,jk,kl->il", x, y, z, optimize=True),
+     Arg(2, 3), Arg(3, 4), Arg(4, 2))
+case("einsum", "optimize_greedy_diagonal",
+     lambda m, x, y, z: m.einsum("ij,jj,jk->ik", x, y, z, optimize="greedy"),
+     Arg(2, 3), Arg(3, 3), Arg(3, 2))
 
 # x @ w.T: the cotangents of an operand stored transposed are computed in its layout.
 case("matmul", "transposed_operands", lambda m, x, w: x.T @ w.T, Arg(4, 3), Arg(5, 4))

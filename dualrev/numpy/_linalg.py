@@ -258,7 +258,7 @@ def _explicit_subscripts(subscripts, shapes):
     return ",".join(ins) + "->" + out, targets
 
 
-def einsum(*operands, optimize=False, **kwargs):
+def einsum(*operands, **kwargs):
     """Differentiable ``numpy.einsum``, in both of NumPy's forms, to any order.
 
     Subscripts as a string (``'ij,jk->ik'``, ``'...ii->...i'``, an implicit output
@@ -271,23 +271,26 @@ def einsum(*operands, optimize=False, **kwargs):
     """
     try:
         if not any(isinstance(o, Tracer) for o in operands):
-            return np.einsum(*operands, optimize=optimize, **kwargs)
+            return np.einsum(*operands, **kwargs)
         subscripts, ops = _einsum_args(operands)
-        if kwargs:
-            raise TypeError(f"einsum: {', '.join(sorted(kwargs))} not supported on traced "
-                            f"operands")
+        optimize = kwargs.get("optimize", False)
+        if kwargs.keys() - {"optimize"}:
+            raise TypeError(f"einsum: {', '.join(sorted(kwargs.keys() - {'optimize'}))} not "
+                            f"supported on traced operands")
         spec, targets = _explicit_subscripts(subscripts, tuple(np.shape(strip(o)) for o in ops))
         ops = tuple(o if np.shape(strip(o)) == t else
                     broadcast_to(o, t) for o, t in zip(ops, targets))
         return bind(einsum_p, ops, dict(subscripts=spec, optimize=optimize))
     except CONVERSION_ERRORS:
+        if not operands:
+            raise
         if isinstance(operands[0], str):
             packed = operands[:1] + tuple(array_of(o) for o in operands[1:])
         else:
             packed = tuple(array_of(o) if k % 2 == 0 else o for k, o in enumerate(operands))
         if all(p is o for p, o in zip(packed, operands)):
             raise
-        return einsum(*packed, optimize=optimize, **kwargs)
+        return einsum(*packed, **kwargs)
 
 
 def dot(a, b):
