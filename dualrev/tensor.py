@@ -555,6 +555,13 @@ class Tensor(Tracer):
     def div_(self, other):
         return self._inplace("div_", lambda: self / other, np.divide, other)
 
+    def remainder_(self, other):
+        return self._inplace("remainder_", lambda: self % other, np.remainder, other)
+
+    def fmod_(self, other):
+        return self._inplace("fmod_", lambda: self.fmod(other), np.fmod, other)
+
+
     def pow_(self, exponent):
         return self._inplace("pow_", lambda: self ** exponent, np.power, exponent)
 
@@ -599,6 +606,10 @@ class Tensor(Tracer):
     def __itruediv__(self, other):
         return self.div_(other)
 
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+
     def __ipow__(self, other):
         return self.pow_(other)
 
@@ -629,6 +640,16 @@ class Tensor(Tracer):
         return self / other
 
     divide = div
+
+    def remainder(self, other):
+        """The remainder with the divisor's sign (Python's ``%``), as torch.remainder;
+        its gradient is 1 for self and -floor(self / other) for other."""
+        return self % other
+
+    def fmod(self, other):
+        """The remainder with the dividend's sign (C's fmod), as torch.fmod; its gradient
+        is 1 for self and -trunc(self / other) for other."""
+        return dnp.fmod(self, other)
 
     def neg(self):
         return -self

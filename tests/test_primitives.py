@@ -154,6 +154,12 @@ BINARY = {
     "maximum": (lambda m: m.maximum, Arg, dict(), dict()),
     "minimum": (lambda m: m.minimum, Arg, dict(), dict()),
 }
+# remainder and fmod: both signs of dividend and divisor (where the two differ), the
+# dividend over several periods.
+BINARY.update({
+    "remainder": (lambda m: m.remainder, Arg, dict(lo=-4.0, hi=4.0), dict(lo=0.5, hi=2.0, signed=True)),
+    "fmod": (lambda m: m.fmod, Arg, dict(lo=-4.0, hi=4.0), dict(lo=0.5, hi=2.0, signed=True)),
+})
 BINARY_SHAPES = {"same_2x3": ((2, 3), (2, 3)), "bcast_3x1_4": ((3, 1), (4,)),
                  "bcast_0d_2x3": ((), (2, 3)), "bcast_2x3_0d": ((2, 3), ()),
                  "bcast_2x1x3_4x1": ((2, 1, 3), (4, 1))}
@@ -201,6 +207,27 @@ case("minimum", "const_array", lambda m, c, x: m.minimum(c, x), np.array([0.5, -
      Arg(2, 3), diff=(1,))
 case("maximum", "mixed_dtype_f32_f64", lambda m, x, y: m.maximum(x, y),
      Arg(2, 3, dtype=F32), Arg(3))
+
+_DIVIDEND, _DIVISOR = dict(lo=-4.0, hi=4.0), dict(lo=0.5, hi=2.0, signed=True)
+for _name in ("remainder", "fmod"):
+    case(_name, "bcast_2x3_0d", lambda m, x, y, _n=_name: getattr(m, _n)(x, y),
+         Arg(2, 3, **_DIVIDEND), Arg(**_DIVISOR))
+    case(_name, "const_divisor", lambda m, x, _n=_name: getattr(m, _n)(x, -1.5), Arg(2, 3, **_DIVIDEND))
+    case(_name, "const_dividend", lambda m, y, _n=_name: getattr(m, _n)(2.5, y), Arg(2, 3, **_DIVISOR))
+    case(_name, "mixed_dtype_f32_f64", lambda m, x, y, _n=_name: getattr(m, _n)(x, y),
+         Arg(2, 3, dtype=F32, **_DIVIDEND), Arg(3, **_DIVISOR))
+    case(_name, "composed", lambda m, x, y, _n=_name: m.sin(getattr(m, _n)(x * x, y)) * y,
+         Arg(2, 3, lo=-2.0, hi=2.0), Arg(3, **_DIVISOR))
+    # x / y integral: the jump itself; d/dy is -x/y there (JAX's convention, no
+    # finite differences across the jump).
+    case(_name, "integral_quotients", lambda m, x, y, _n=_name: getattr(m, _n)(x, y),
+         np.array([4.0, -4.0, 3.0, -3.0, 0.0, 4.5]), np.array([2.0, 2.0, -1.5, -1.5, 2.0, -1.5]),
+         fd=False)
+case("remainder", "operator", lambda m, x, y: x % y, Arg(2, 3, **_DIVIDEND), Arg(3, **_DIVISOR))
+case("remainder", "operator_const", lambda m, x: x % 0.75, Arg(2, 3, **_DIVIDEND))
+case("remainder", "operator_rconst", lambda m, y: 2.5 % y, Arg(2, 3, **_DIVISOR))
+case("remainder", "mod", lambda m, x, y: m.mod(x, y), Arg(2, 3, **_DIVIDEND), Arg(2, 3, **_DIVISOR))
+case("remainder", "same_tracer", lambda m, x: x % (x * 0.3 + 1.7), Arg(4, lo=0.0, hi=4.0))
 
 # ---------------------------------------------------------------- where, astype
 

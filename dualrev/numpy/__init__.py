@@ -15,6 +15,7 @@ from ._elementwise import (abs, absolute, add, angle, astype, ceil, conj, conjug
                            less, less_equal, log, maximum, minimum, multiply, negative,
                            not_equal, power, round, sign, sin, sinh, sqrt, square,
                            subtract, tan, tanh, true_divide, where)
+from ._elementwise import fmod, mod, remainder  # noqa: F401
 from ._linalg import dot, einsum, matmul, outer  # noqa: F401
 from ._reductions import _unbroadcast, amax, amin, max, mean, min, prod, sum  # noqa: F401
 from ._shape import (broadcast_to, concatenate, expand_dims, getitem, moveaxis,  # noqa: F401

@@ -232,3 +232,41 @@ isinf = nondiff(np.isinf)
 floor = nondiff(np.floor)
 ceil = nondiff(np.ceil)
 round = nondiff(np.round, "round")
+
+
+# ---------------------------------------------------------------- remainder, fmod
+# x mod y = x - q·y with q held constant: d/dx = 1, d/dy = -q.  q is trunc(x / y) for
+# fmod (the result takes the dividend's sign) and floor(x / y) for remainder (the
+# divisor's sign), computed as JAX does: the truncated quotient, less 1 where the
+# remainder moved fmod's result by y.  q is piecewise constant, so every higher
+# derivative is 0; at y = 0 it is ±inf or nan, as in JAX.
+
+def _quotient(x, y, floor):
+    xs, ys = strip(x), strip(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.trunc(np.true_divide(xs, ys))
+        if floor:
+            r = np.fmod(xs, ys)
+            q = q - ((r != 0) & ((r < 0) != (np.asarray(ys) < 0)))
+    return q
+
+
+remainder_p = Primitive(
+    "remainder", np.remainder,
+    jvp=(lambda x_dot, ans, x, y: x_dot,
+         lambda y_dot, ans, x, y: negative(y_dot * _quotient(x, y, True))),
+    vjp=(lambda g, ans, x, y: g,
+         lambda g, ans, x, y: negative(g * _quotient(x, y, True))))
+fmod_p = Primitive(
+    "fmod", np.fmod,
+    jvp=(lambda x_dot, ans, x, y: x_dot,
+         lambda y_dot, ans, x, y: negative(y_dot * _quotient(x, y, False))),
+    vjp=(lambda g, ans, x, y: g,
+         lambda g, ans, x, y: negative(g * _quotient(x, y, False))))
+
+remainder = mod = binary(remainder_p, doc=(
+    "Differentiable ``numpy.remainder`` (``numpy.mod``, the ``%`` operator): the result "
+    "has the divisor's sign; d/dx = 1, d/dy = -floor(x / y) (as JAX)."))
+fmod = binary(fmod_p, doc=(
+    "Differentiable ``numpy.fmod``: the result has the dividend's sign; d/dx = 1, "
+    "d/dy = -trunc(x / y) (as JAX)."))
