@@ -9,7 +9,8 @@ from numpy import (e, euler_gamma, float16, float32, float64, complex64, complex
                    inf, int32, int64, nan, ndarray, newaxis, pi, bool_)
 
 from ..core import Tracer as _Tracer
-from ._dispatch import nondiff as _nondiff
+from ._dispatch import CONVERSION_ERRORS as _CONVERSION_ERRORS
+from ._dispatch import nondiff as _nondiff, traced_array as _traced_array
 from ._elementwise import (abs, absolute, add, angle, astype, ceil, conj, conjugate,  # noqa: F401
                            cos, cosh, divide, equal, exp, imag, real, floor, greater, greater_equal, isfinite, isinf, isnan,
                            less, less_equal, log, maximum, minimum, multiply, negative,
@@ -47,11 +48,47 @@ zeros, ones, full, empty, eye, identity = _np.zeros, _np.ones, _np.full, _np.emp
 arange, linspace = _np.arange, _np.linspace
 
 
-def asarray(a, dtype=None):
-    """``numpy.asarray``; a traced value is returned as it is (cast if dtype given)."""
+def asarray(a, dtype=None, *, copy=None):
+    """Differentiable ``numpy.asarray``: a traced value is returned as it is (cast if
+    dtype is given); a (nested) list or tuple holding traced values becomes one traced
+    array, stacked from its elements (dtype: NumPy's promotion of theirs, Python scalars
+    weak).  ``copy=False`` raises where NumPy would have to copy (a cast, a list).
+
+        >>> dualrev.grad(lambda x: dnp.sum(dnp.asarray([x, 2 * x, 3.0]) ** 2))(1.0)   # 10.0
+    """
     if isinstance(a, _Tracer):
-        return a if dtype is None else astype(a, dtype)
-    return _np.asarray(a, dtype=dtype)
+        return _traced_as(a, dtype, copy)
+    try:
+        return _np.asarray(a, dtype) if copy is None else _np.asarray(a, dtype, copy=copy)
+    except _CONVERSION_ERRORS:
+        a = _traced_array(a)
+    return _traced_as(a, dtype, copy, made=True)
 
 
-array = asarray
+def array(object, dtype=None, *, copy=True):
+    """Differentiable ``numpy.array``: as ``asarray`` (traced values are immutable, so a
+    traced value needs no copy).
+
+        >>> dnp.array([[x, y], [y, x]])            # x, y traced 0-d values: a 2x2 traced array
+    """
+    if isinstance(object, _Tracer):
+        return _traced_as(object, dtype, None if copy else False)
+    try:
+        return _np.array(object, dtype=dtype, copy=copy)
+    except _CONVERSION_ERRORS:
+        object = _traced_array(object)
+    return _traced_as(object, dtype, None if copy else False, made=True)
+
+
+def _traced_as(a, dtype, copy, made=False):
+    """A traced value (``made``: stacked from a list) in dtype; copy=False forbids making
+    a new array, as NumPy."""
+    if made or (dtype is not None and _np.dtype(dtype) != a.dtype):
+        if copy is False:
+            raise ValueError(
+                "asarray/array: unable to avoid a copy as requested by copy=False: "
+                + ("a list holding traced values is stacked into a new array"
+                   if made else f"a {a.dtype} traced value is cast to {_np.dtype(dtype)}"))
+        if dtype is not None:
+            a = astype(a, dtype)
+    return a

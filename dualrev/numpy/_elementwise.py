@@ -10,7 +10,7 @@ import operator
 import numpy as np
 
 from ..core import Primitive, Tracer, bind, strip
-from ._dispatch import binary, nondiff, unary
+from ._dispatch import CONVERSION_ERRORS, binary, nondiff, traced_array, traced_arrays, unary
 
 
 def _weights(x, y, g):
@@ -200,9 +200,12 @@ def where(condition, x=None, y=None):
     if x is None and y is None:
         return np.where(strip(condition))
     condition = strip(condition)
-    if isinstance(x, Tracer) or isinstance(y, Tracer):
-        return bind(where_p, (condition, x, y))
-    return np.where(condition, x, y)
+    try:
+        if isinstance(x, Tracer) or isinstance(y, Tracer):
+            return bind(where_p, (condition, x, y))
+        return np.where(condition, x, y)
+    except CONVERSION_ERRORS:
+        return where(*traced_arrays((condition, x, y)))
 
 
 def astype(x, dtype):
@@ -210,7 +213,10 @@ def astype(x, dtype):
     float keeps the real part, as NumPy and JAX)."""
     dtype = np.dtype(dtype)
     if not isinstance(x, Tracer):
-        return np.asarray(x).astype(dtype)
+        try:
+            return np.asarray(x).astype(dtype)
+        except CONVERSION_ERRORS:
+            x = traced_array(x)
     if dtype.kind not in "fc":
         return np.asarray(strip(x)).astype(dtype)
     if np.result_type(strip(x)) == dtype:

@@ -4,6 +4,7 @@ import builtins
 import numpy as np
 
 from ..core import Primitive, Tracer, bind, strip
+from ._dispatch import CONVERSION_ERRORS, traced_array
 from ._elementwise import astype, divide, multiply, real, where
 from ._shape import _normalize_axes, _reshape, broadcast_to, moveaxis, transpose
 
@@ -103,14 +104,20 @@ def _prod(x, axis, keepdims):
 def sum(a, axis=None, keepdims=False):
     """Differentiable ``numpy.sum``."""
     if not isinstance(a, Tracer):
-        return np.sum(a, axis=axis, keepdims=keepdims)
+        try:
+            return np.sum(a, axis=axis, keepdims=keepdims)
+        except CONVERSION_ERRORS:
+            a = traced_array(a)
     return _sum(a, _norm_axis(axis, np.ndim(a.primal), "sum"), keepdims)
 
 
 def mean(a, axis=None, keepdims=False):
     """Differentiable ``numpy.mean``."""
     if not isinstance(a, Tracer):
-        return np.mean(a, axis=axis, keepdims=keepdims)
+        try:
+            return np.mean(a, axis=axis, keepdims=keepdims)
+        except CONVERSION_ERRORS:
+            a = traced_array(a)
     shape = np.shape(a.primal)
     ax = _norm_axis(axis, len(shape), "mean")
     n = int(np.prod(shape if ax is None else [shape[i] for i in ax]))
@@ -120,7 +127,10 @@ def mean(a, axis=None, keepdims=False):
 def prod(a, axis=None, keepdims=False):
     """Differentiable ``numpy.prod``; correct with zeros in the input."""
     if not isinstance(a, Tracer):
-        return np.prod(a, axis=axis, keepdims=keepdims)
+        try:
+            return np.prod(a, axis=axis, keepdims=keepdims)
+        except CONVERSION_ERRORS:
+            a = traced_array(a)
     shape = np.shape(a.primal)
     ax = _norm_axis(axis, len(shape), "prod")
     ax = tuple(range(len(shape))) if ax is None else ax
@@ -140,7 +150,10 @@ def _extreme(prim, name):
 
     def fn(a, axis=None, keepdims=False):
         if not isinstance(a, Tracer):
-            return np_fn(a, axis=axis, keepdims=keepdims)
+            try:
+                return np_fn(a, axis=axis, keepdims=keepdims)
+            except CONVERSION_ERRORS:
+                a = traced_array(a)
         return bind(prim, (a,), dict(axis=_norm_axis(axis, np.ndim(a.primal), name),
                                      keepdims=keepdims))
     fn.__name__ = fn.__qualname__ = name

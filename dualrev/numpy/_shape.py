@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..core import Primitive, Tracer, bind, strip
+from ._dispatch import CONVERSION_ERRORS, traced_array, traced_arrays
 
 reshape_p = Primitive(
     "reshape", lambda x, *, shape, in_shape: np.reshape(x, shape),
@@ -121,7 +122,10 @@ def reshape(a, newshape=None, order="C", *, shape=None):
     if order != "C":
         raise NotImplementedError("reshape: only order='C' is supported")
     if not isinstance(a, Tracer):
-        return np.reshape(a, shape)
+        try:
+            return np.reshape(a, shape)
+        except CONVERSION_ERRORS:
+            a = traced_array(a)
     shape = _resolve_shape(np.shape(a), shape)
     return _reshape(a, shape)
 
@@ -147,7 +151,10 @@ def ravel(a):
 def transpose(a, axes=None):
     """Differentiable ``numpy.transpose``."""
     if not isinstance(a, Tracer):
-        return np.transpose(a, axes)
+        try:
+            return np.transpose(a, axes)
+        except CONVERSION_ERRORS:
+            a = traced_array(a)
     nd = np.ndim(a.primal)
     axes = tuple(range(nd))[::-1] if axes is None else tuple(int(ax) % nd for ax in axes)
     if axes == tuple(range(nd)):
@@ -158,7 +165,10 @@ def transpose(a, axes=None):
 def swapaxes(a, axis1, axis2):
     """Differentiable ``numpy.swapaxes``."""
     if not isinstance(a, Tracer):
-        return np.swapaxes(a, axis1, axis2)
+        try:
+            return np.swapaxes(a, axis1, axis2)
+        except CONVERSION_ERRORS:
+            a = traced_array(a)
     axes = list(range(np.ndim(a.primal)))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(a, axes)
@@ -167,7 +177,10 @@ def swapaxes(a, axis1, axis2):
 def moveaxis(a, source, destination):
     """Differentiable ``numpy.moveaxis``."""
     if not isinstance(a, Tracer):
-        return np.moveaxis(a, source, destination)
+        try:
+            return np.moveaxis(a, source, destination)
+        except CONVERSION_ERRORS:
+            a = traced_array(a)
     nd = np.ndim(a.primal)
     src = _normalize_axes(source, nd, "moveaxis source")
     dst = _normalize_axes(destination, nd, "moveaxis destination")
@@ -198,7 +211,10 @@ def _normalize_axes(axes, nd, what):
 def broadcast_to(array, shape):
     """Differentiable ``numpy.broadcast_to``."""
     if not isinstance(array, Tracer):
-        return np.broadcast_to(array, shape)
+        try:
+            return np.broadcast_to(array, shape)
+        except CONVERSION_ERRORS:
+            array = traced_array(array)
     shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
     if np.shape(array.primal) == shape:
         return array
@@ -209,14 +225,20 @@ def broadcast_to(array, shape):
 def expand_dims(a, axis):
     """Differentiable ``numpy.expand_dims``."""
     if not isinstance(a, Tracer):
-        return np.expand_dims(a, axis)
+        try:
+            return np.expand_dims(a, axis)
+        except CONVERSION_ERRORS:
+            a = traced_array(a)
     return _reshape(a, np.expand_dims(np.empty(np.shape(a.primal), dtype=bool), axis).shape)
 
 
 def squeeze(a, axis=None):
     """Differentiable ``numpy.squeeze``."""
     if not isinstance(a, Tracer):
-        return np.squeeze(a, axis)
+        try:
+            return np.squeeze(a, axis)
+        except CONVERSION_ERRORS:
+            a = traced_array(a)
     return _reshape(a, np.squeeze(np.empty(np.shape(a.primal), dtype=bool), axis).shape)
 
 
@@ -256,22 +278,28 @@ def _static_index_item(i):
 def concatenate(arrays, axis=0):
     """Differentiable ``numpy.concatenate``."""
     arrays = tuple(arrays)
-    if not any(isinstance(a, Tracer) for a in arrays):
-        return np.concatenate(arrays, axis=axis)
-    if axis is None:
-        return concatenate([ravel(a) for a in arrays], axis=0)
-    nd = np.ndim(strip(arrays[0]))
-    axis = int(axis) % nd
-    sizes = tuple(np.shape(strip(a))[axis] for a in arrays)
-    return bind(concatenate_p, arrays, dict(axis=axis, sizes=sizes))
+    try:
+        if not any(isinstance(a, Tracer) for a in arrays):
+            return np.concatenate(arrays, axis=axis)
+        if axis is None:
+            return concatenate([ravel(a) for a in arrays], axis=0)
+        nd = np.ndim(strip(arrays[0]))
+        axis = int(axis) % nd
+        sizes = tuple(np.shape(strip(a))[axis] for a in arrays)
+        return bind(concatenate_p, arrays, dict(axis=axis, sizes=sizes))
+    except CONVERSION_ERRORS:
+        return concatenate(traced_arrays(arrays), axis)
 
 
 def stack(arrays, axis=0):
     """Differentiable ``numpy.stack``."""
     arrays = tuple(arrays)
-    if not any(isinstance(a, Tracer) for a in arrays):
-        return np.stack(arrays, axis=axis)
-    shapes = {np.shape(strip(a)) for a in arrays}
+    try:
+        if not any(isinstance(a, Tracer) for a in arrays):
+            return np.stack(arrays, axis=axis)
+        shapes = {np.shape(strip(a)) for a in arrays}
+    except CONVERSION_ERRORS:
+        return stack(traced_arrays(arrays), axis)
     if len(shapes) != 1:
         raise ValueError("stack: all input arrays must have the same shape")
     axis = int(axis) % (np.ndim(strip(arrays[0])) + 1)
