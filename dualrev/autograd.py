@@ -1,12 +1,13 @@
 """PyTorch's ``torch.autograd`` functions for Tensors: grad, backward, gradcheck, gradgradcheck."""
 import sys
+import threading
 import warnings
 
 import numpy as np
 
 from . import numpy as dnp
 from .core import Tracer, strip
-from .graph import Graph, grad_enabled, graph_var, unite
+from .graph import Graph, graph_var, resolve, set_grad_enabled, unite
 from .ops import randn
 from .tensor import Tensor, _wrap, no_grad
 
@@ -129,26 +130,36 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     wanted_gv = [graph_var(t._value) for t in wanted]     # None for a leaf
     found = [gv for _, gv in roots] + wanted_gv + [
         graph_var(s._value) for s in seed_list if isinstance(s, Tensor)]
-    graph, _ = unite([v for v in found if v is not None])
-    if graph is None:
-        graph = Graph()
-    seeds = {}
-    for (out, gv), s in zip(roots, seed_list):
-        k = gv.idx if gv is not None else graph.leaf_var(out).idx
-        if isinstance(s, Tensor):
-            s = s._value if graph_var(s._value) is not None else graph.leaf_var(s)
-        seeds[k] = s if k not in seeds else dnp.add(seeds[k], s)
-    keep = {gv.idx for gv in wanted_gv if gv is not None}
-    retained = [(k, r) for k, r in graph.retained.items() if r() is not None]
-    keep.update(k for k, _ in retained)
-    only = None
-    if inputs is not None:
-        # Pull back only through what leads to the inputs (the rest stays usable).
-        only = set(keep) | {k for k, leaf, _ in graph.inputs if any(leaf is t for t in wanted)}
-    inputs_now = list(graph.inputs)      # accumulating may merge graphs into this one
-    cts = graph.pull(seeds, retain_graph, create_graph, keep, only)
-    prev = grad_enabled[0]
-    grad_enabled[0] = bool(create_graph)
+    found = [v for v in found if v is not None]
+    while True:
+        graph, _ = unite(found)
+        if graph is None:
+            graph = Graph()
+        # Held until the sweep is done: no other thread merges, records on or sweeps
+        # the graph meanwhile.
+        graph.lock.acquire()
+        if graph.fwd is None and all(resolve(v)._trace is graph for v in found):
+            break
+        graph.lock.release()       # merged by another thread since: once more
+    try:
+        seeds = {}
+        for (out, gv), s in zip(roots, seed_list):
+            k = gv.idx if gv is not None else graph.leaf_var(out).idx
+            if isinstance(s, Tensor):
+                s = s._value if graph_var(s._value) is not None else graph.leaf_var(s)
+            seeds[k] = s if k not in seeds else dnp.add(seeds[k], s)
+        keep = {gv.idx for gv in wanted_gv if gv is not None}
+        retained = [(k, r) for k, r in graph.retained.items() if r() is not None]
+        keep.update(k for k, _ in retained)
+        only = None
+        if inputs is not None:
+            # Pull back only through what leads to the inputs (the rest stays usable).
+            only = set(keep) | {k for k, leaf, _ in graph.inputs if any(leaf is t for t in wanted)}
+        inputs_now = list(graph.inputs)      # accumulating may merge graphs into this one
+        cts = graph.pull(seeds, retain_graph, create_graph, keep, only)
+    finally:
+        graph.lock.release()
+    was = set_grad_enabled(create_graph)
     try:
         for k, ref in retained:
             t = ref()
@@ -173,7 +184,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 _accumulate(leaf, cts[k], handed)
         return None
     finally:
-        grad_enabled[0] = prev
+        set_grad_enabled(was)
 
 
 def _grads_of(inputs, wanted, wanted_gv, cts):
@@ -213,17 +224,23 @@ def _unaliased_base(c):
     return c
 
 
+# Held while a gradient is added to a .grad: threads that accumulate into one leaf
+# at once each add their whole contribution (in some order).
+_accumulate_lock = threading.RLock()
+
+
 def _accumulate(t, c, handed):
     c = _owned(c, t.dtype, handed)
-    if t._grad is None:
-        t._grad = _wrap(c)
-        return
-    old = t._grad._value
-    if isinstance(c, Tracer) or old.__class__ is not np.ndarray or not old.flags.writeable:
-        t._grad = _wrap(dnp.add(old, c))
-    else:
-        np.add(old, c, out=old)
-        t._grad._vc[0] += 1
+    with _accumulate_lock:
+        if t._grad is None:
+            t._grad = _wrap(c)
+            return
+        old = t._grad._value
+        if isinstance(c, Tracer) or old.__class__ is not np.ndarray or not old.flags.writeable:
+            t._grad = _wrap(dnp.add(old, c))
+        else:
+            np.add(old, c, out=old)
+            t._grad._vc[0] += 1
 
 
 # ============================================================================ gradcheck

@@ -13,15 +13,77 @@ merged graph are re-pointed lazily, the next time they are used.
 Leaves (Tensors made by the user, with ``requires_grad=True``) belong to no
 graph: a graph that uses one records an input entry for it, and the backward
 sweep adds that entry's cotangent to the leaf's ``.grad``.
+
+Threads.  Grad mode is per thread (``grad_enabled``, ``set_grad_enabled``), as
+in PyTorch; a new thread starts with recording on.  A graph may be used by
+several threads (a recorded tensor shared between them): each graph has a lock,
+held while an operation is recorded on it, while it is merged and while backward
+sweeps it.  While the main thread is the only Python thread, recording skips the
+lock (no other thread can reach a graph then).
 """
+import _thread
+import threading
 
 import numpy as np
 
 from . import core
-from .core import PY_SCALARS, Tracer, bind
+from .core import _NOPARAMS, PY_SCALARS, Tracer, bind
 from .reverse import Tape, Var
 
-grad_enabled = [True]
+# ---------------------------------------------------------------- grad mode, per thread
+
+
+class _ThreadGradMode(threading.local):
+    """This thread's grad mode: ``off`` holds an _Off token while recording is off;
+    ``restore`` the modes that the grad-mode context managers entered will restore."""
+
+    off = None
+
+    def __init__(self):
+        self.restore = []
+
+
+_mode = _ThreadGradMode()
+# How many threads have recording off now.  While it is 0, which it is unless
+# some thread is inside no_grad (or a backward sweep), a recorded operation
+# learns that its thread records without looking up the thread's state.
+_threads_off = [0]
+_off_lock = threading.RLock()
+
+
+class _Off:
+    """Held by a thread while its recording is off, counted in ``_threads_off``
+    as long as it lives: a thread that ends with recording off stops counting
+    when its thread state is freed."""
+
+    __slots__ = ()
+
+    def __init__(self):
+        with _off_lock:
+            _threads_off[0] += 1
+
+    def __del__(self, _lock=_off_lock, _count=_threads_off):
+        with _lock:
+            _count[0] -= 1
+
+
+def grad_enabled():
+    """Whether this thread records operations on Tensors (its grad mode)."""
+    return not _threads_off[0] or _mode.off is None
+
+
+def set_grad_enabled(enabled):
+    """Turn this thread's recording on or off; returns whether it was on."""
+    was = _mode.off is None
+    if bool(enabled) != was:
+        _mode.off = None if enabled else _Off()
+    return was
+
+
+# The number of Python threads besides the main one: while it is 0, no other
+# thread can reach a graph, and recording does without the graph's lock.  (A
+# thread starts counting before Thread.start() returns in the thread that started it.)
+_other_threads = getattr(_thread, "_count", None) or (lambda: 1)
 
 
 class Unusable:
@@ -72,7 +134,7 @@ class Graph(Tape):
     gradient).
     """
 
-    __slots__ = ("fwd", "inputs", "leaves", "saved", "retained")
+    __slots__ = ("fwd", "inputs", "leaves", "saved", "retained", "lock")
 
     def __init__(self):
         # Not Trace.__init__: every graph has level 0 and is closed only when freed.
@@ -86,6 +148,7 @@ class Graph(Tape):
         self.leaves = {}
         self.saved = []
         self.retained = {}
+        self.lock = threading.RLock()
         core._open_traces[0] += 1
         if core._open:
             core.mark_open_traces_nested()
@@ -96,36 +159,64 @@ class Graph(Tape):
     # -------------------------------------------------------------- recording
 
     def process1(self, prim, a):
-        if self.fwd is not None:
-            return bind(prim, (resolve(a),))
-        if not grad_enabled[0]:
-            return prim.impl(a.primal)
-        return Tape.process1(self, prim, a)
+        if self.fwd is None and not _other_threads():
+            if _threads_off[0] and _mode.off is not None:
+                return prim.impl(a.primal)
+            return Tape.process1(self, prim, a)
+        return self._process_locked(prim, (a,), _NOPARAMS)
 
     def process2(self, prim, a, b):
-        if self.fwd is not None or _foreign(self, a) or _foreign(self, b):
-            return bind(prim, unite((a, b))[1])
-        if not grad_enabled[0]:
-            return prim.impl(_primal(a), _primal(b))
-        return Tape.process2(self, prim, a, b)
+        if (self.fwd is None and not _foreign(self, a) and not _foreign(self, b)
+                and not _other_threads()):
+            if _threads_off[0] and _mode.off is not None:
+                return prim.impl(_primal(a), _primal(b))
+            return Tape.process2(self, prim, a, b)
+        return self._process_locked(prim, (a, b), _NOPARAMS)
 
     def process(self, prim, args, params):
-        if self.fwd is not None or any(_foreign(self, a) for a in args):
-            return bind(prim, unite(args)[1], params)
-        if not grad_enabled[0]:
-            return prim.impl(*[_primal(a) for a in args], **params)
-        return Tape.process(self, prim, args, params)
+        if (self.fwd is None and not any(_foreign(self, a) for a in args)
+                and not _other_threads()):
+            if _threads_off[0] and _mode.off is not None:
+                return prim.impl(*[_primal(a) for a in args], **params)
+            return Tape.process(self, prim, args, params)
+        return self._process_locked(prim, args, params)
+
+    def _process_locked(self, prim, args, params):
+        """Record under the graph's lock (other threads run, or the graph was merged).
+
+        If the graph was merged into another, or an argument belongs to another
+        graph, the lock is let go, the arguments are brought into one graph and the
+        operation is dispatched again.
+        """
+        with self.lock:
+            if self.fwd is None and not any(_foreign(self, a) for a in args):
+                if _threads_off[0] and _mode.off is not None:
+                    return prim.impl(*[_primal(a) for a in args], **params)
+                if params or len(args) > 2:
+                    return Tape.process(self, prim, args, params)
+                if len(args) == 1:
+                    return Tape.process1(self, prim, args[0])
+                return Tape.process2(self, prim, args[0], args[1])
+        return bind(prim, unite(args)[1], params)
 
     def leaf_var(self, t):
-        """The Var of leaf Tensor t in this graph, recording an input entry if new."""
+        """The Var of leaf Tensor t in this graph (or the graph it was merged into),
+        recording an input entry if new."""
         rec = self.leaves.get(id(t))
         if rec is not None and rec[1] == t._vc[0]:
+            # Still right if another thread merges this graph now: the Var is re-pointed.
             return Var(self, t._value, rec[0])
-        self.entries.append(None)
-        k = len(self.entries) - 1
-        self.inputs.append((k, t, t._vc[0]))
-        self.leaves[id(t)] = (k, t._vc[0])
-        return Var(self, t._value, k)
+        with self.lock:
+            if self.fwd is None:
+                rec = self.leaves.get(id(t))
+                if rec is not None and rec[1] == t._vc[0]:
+                    return Var(self, t._value, rec[0])
+                self.entries.append(None)
+                k = len(self.entries) - 1
+                self.inputs.append((k, t, t._vc[0]))
+                self.leaves[id(t)] = (k, t._vc[0])
+                return Var(self, t._value, k)
+        return live(self).leaf_var(t)
 
     def note_saved(self, vc, k, what):
         """Entry k keeps the value of a Tensor whose version counter is vc."""
@@ -172,6 +263,10 @@ class Graph(Tape):
         With ``only`` (entry indices), the sweep passes only through entries on a
         path to one of them; the others are left as they are.
         """
+        with self.lock:
+            return self._pull(seeds, retain_graph, create_graph, keep, only)
+
+    def _pull(self, seeds, retain_graph, create_graph, keep, only):
         self.check_versions()
         entries = self.entries
         n = len(entries)
@@ -194,12 +289,11 @@ class Graph(Tape):
             for i in range(n):
                 if entries[i] is not None:
                     entries[i] = _traced_entry(self, i, entries[i])
-        prev = grad_enabled[0]
-        grad_enabled[0] = bool(create_graph)
+        was = set_grad_enabled(create_graph)
         try:
             return self.backward(seeds, consume=not retain_graph, keep=keep, freed=_freed)
         finally:
-            grad_enabled[0] = prev
+            set_grad_enabled(was)
             if create_graph:
                 for i in range(n):
                     if entries[i] is not None and not isinstance(entries[i][0], Unusable):
@@ -245,18 +339,43 @@ def _primal(x):
     return x.primal if x.__class__ is Var else x
 
 
+_resolve_lock = threading.Lock()
+
+
 def resolve(v):
     """Re-point a Var of a merged graph at the graph that holds its entry now."""
-    g = v._trace
-    if g.fwd is None:
+    if v._trace.fwd is None:
         return v
-    k = v.idx
-    while g.fwd is not None:
-        g, off = g.fwd
-        k += off
-    v._trace = g
-    v.idx = k
+    with _resolve_lock:
+        g, k = v._trace, v.idx
+        while g.fwd is not None:
+            g, off = g.fwd
+            k += off
+        # The index first: a thread that sees the new graph without this lock sees its index.
+        v.idx = k
+        v._trace = g
     return v
+
+
+def live(g):
+    """The graph that graph g was merged into (g itself if it was not)."""
+    while g.fwd is not None:
+        g = g.fwd[0]
+    return g
+
+
+def hold(v):
+    """Lock the graph of Var v (re-pointing v first if that graph was merged); the lock.
+
+    Once held, the graph is not merged away, so v's graph and index stay as they are
+    until the caller releases the lock.
+    """
+    while True:
+        g = resolve(v)._trace
+        g.lock.acquire()
+        if g.fwd is None and v._trace is g:
+            return g.lock
+        g.lock.release()
 
 
 def graph_var(x):
@@ -269,7 +388,11 @@ def graph_var(x):
 
 
 def unite(values):
-    """One graph for every graph Var among values (merging as needed): ``(graph, values)``."""
+    """One graph for every graph Var among values (merging as needed): ``(graph, values)``.
+
+    Another thread may merge that graph into another at any time after; callers that
+    need it to stay hold its lock and check that it was not (see ``hold``).
+    """
     graph = None
     for v in values:
         if v.__class__ is Var and v._trace.level == 0:
@@ -282,11 +405,26 @@ def unite(values):
         for v in values:
             if v.__class__ is Var and v._trace.level == 0:
                 resolve(v)
+        graph = live(graph)
     return graph, values
 
 
 def merge(a, b):
-    """Merge the smaller of two graphs into the larger; the larger is returned."""
+    """Merge the smaller of two graphs into the larger; the larger is returned.
+
+    Both are locked (in one order for all threads, so two merges cannot wait on each
+    other); if another thread merged either meanwhile, the graphs they are now part
+    of are merged instead.
+    """
+    first, second = (a, b) if id(a) < id(b) else (b, a)
+    with first.lock, second.lock:
+        if a.fwd is None and b.fwd is None:
+            return _merge(a, b)
+    a, b = live(a), live(b)
+    return a if a is b else merge(a, b)
+
+
+def _merge(a, b):
     if len(a.entries) > len(b.entries):
         a, b = b, a
     off = len(b.entries)

@@ -24,7 +24,10 @@ import numpy as np
 
 from . import numpy as dnp
 from .core import _NOPARAMS, Tracer, bind, strip
-from .graph import Graph, SavedValue, grad_enabled, graph_var, op_name, resolve
+from . import graph as _graph
+from .graph import (Graph, SavedValue, _mode, _other_threads, _threads_off, graph_var, hold,
+                    op_name, resolve)
+from .graph import grad_enabled as _recording
 from .numpy import _reductions as _red, _shape as _sh
 from .reverse import Var
 
@@ -53,7 +56,7 @@ class _TensorTrace:
 
 
 def _apply(prim, args, params):
-    enabled = grad_enabled[0]
+    enabled = not _threads_off[0] or _mode.off is None
     vals = list(args)
     graph = None
     leaves = None
@@ -86,11 +89,11 @@ def _apply(prim, args, params):
         if out.primal.__class__ is not np.ndarray:
             out.primal = np.asarray(out.primal)  # a 0-d result as an array, so views can alias it
         if graph is not None:
-            _note_saved(prim, out, args, t)
+            if _other_threads():
+                _note_saved_locked(prim, out, args, t)
+            else:
+                _note_saved(prim, out, args, t)
     return t
-
-
-_unsaved_vc = [None]   # the version counter of the tensor an in-place operation is changing
 
 
 def _note_saved(prim, out, args, t):
@@ -104,7 +107,7 @@ def _note_saved(prim, out, args, t):
     for j, a in enumerate(args):
         # An in-place operation's own entry keeps the old value, which later changes of
         # the tensor do not touch (they record new values), so it is not counted.
-        if saved[j] is not None and isinstance(a, Tensor) and a._vc is not _unsaved_vc[0]:
+        if saved[j] is not None and isinstance(a, Tensor) and not a._vc[2]:
             v = a._value
             made_by = None
             if v.__class__ is Var and v._trace is g and entries[v.idx] is not None:
@@ -112,6 +115,15 @@ def _note_saved(prim, out, args, t):
             g.note_saved(a._vc, out.idx, SavedValue(saved[j], made_by))
     if ans is not None:
         g.note_saved(t._vc, out.idx, SavedValue(ans, prim))
+
+
+def _note_saved_locked(prim, out, args, t):
+    """_note_saved with the graph locked (other threads may merge or sweep it)."""
+    lock = hold(out)
+    try:
+        _note_saved(prim, out, args, t)
+    finally:
+        lock.release()
 
 
 _TENSOR_TRACE = _TensorTrace()
@@ -125,7 +137,8 @@ def _wrap(value, vc=None, cls=None):
     t._value = value
     t._rg = False
     t._grad = None
-    t._vc = [0, None] if vc is None else vc
+    # The version, the last in-place operation's name, and whether one is being recorded.
+    t._vc = [0, None, False] if vc is None else vc
     t._retains = False
     t._base = None
     t._view_of = None
@@ -218,9 +231,13 @@ class Tensor(Tracer):
     def grad_fn(self):
         """The recorded operation that made this tensor (None for leaves)."""
         v = graph_var(self._value)
-        if v is None or v._trace.entries[v.idx] is None:
+        if v is None:
             return None
-        return GradFn(v)
+        lock = hold(v)
+        try:
+            return None if v._trace.entries[v.idx] is None else GradFn(v)
+        finally:
+            lock.release()
 
     @property
     def grad(self):
@@ -257,7 +274,11 @@ class Tensor(Tracer):
                 raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
             return
         v = graph_var(self._value)
-        v._trace.retained[v.idx] = weakref.ref(self)
+        lock = hold(v)
+        try:
+            v._trace.retained[v.idx] = weakref.ref(self)
+        finally:
+            lock.release()
         self._retains = True
 
     @property
@@ -377,7 +398,7 @@ class Tensor(Tracer):
 
     def clone(self):
         """A copy, recorded (gradients flow back to self)."""
-        if isinstance(self._value, Tracer) or (self._rg and grad_enabled[0]):
+        if isinstance(self._value, Tracer) or (self._rg and _recording()):
             return self * 1
         return _wrap(np.array(self._value, copy=True))
 
@@ -453,7 +474,7 @@ class Tensor(Tracer):
         A plain array is written in place (views and arrays from .numpy() see
         the change); a recorded value is replaced by the new one.
         """
-        if grad_enabled[0]:
+        if _recording():
             base = self._base
             if self._rg and self.is_leaf:
                 what = "a leaf Variable that requires grad"
@@ -487,11 +508,11 @@ class Tensor(Tracer):
             else:
                 _copy_into(old, fast(old, o), name)
         else:
-            _unsaved_vc[0] = self._vc
+            self._vc[2] = True
             try:
                 new = compute()._value
             finally:
-                _unsaved_vc[0] = None
+                self._vc[2] = False
             ns = np.shape(strip(new))
             if ns != np.shape(strip(old)):
                 raise RuntimeError(f"{name}: output with shape {tuple(np.shape(strip(old)))} "
@@ -537,7 +558,11 @@ class Tensor(Tracer):
         retained = graph_var(self._value) if self._retains else None
         self._value = new
         if retained is not None:       # retain_grad() follows the tensor to its new value
-            retained._trace.retained.pop(retained.idx, None)
+            lock = hold(retained)
+            try:
+                retained._trace.retained.pop(retained.idx, None)
+            finally:
+                lock.release()
             self._retains = False
             self.retain_grad()
 
@@ -587,7 +612,7 @@ class Tensor(Tracer):
     def __setitem__(self, idx, value):
         idx = _index(idx)
         if (self._value.__class__ is np.ndarray and self._value.flags.writeable
-                and _is_plain(value) and not (self._rg and grad_enabled[0])):
+                and _is_plain(value) and not (self._rg and _recording())):
             self._value[idx] = strip(value)
             self._vc[0] += 1
             self._vc[1] = "__setitem__"
@@ -891,7 +916,7 @@ def _rebuild(array, requires_grad, cls):
 def _is_plain(x):
     """x carries no derivative that an in-place write would need to record."""
     if isinstance(x, Tensor):
-        return not isinstance(x._value, Tracer) and not (x._rg and grad_enabled[0])
+        return not isinstance(x._value, Tracer) and not (x._rg and _recording())
     return not isinstance(x, Tracer)
 
 
@@ -962,8 +987,12 @@ class GradFn:
         self._var = var
 
     def _entry(self):
-        v = resolve(self._var)
-        return v._trace.entries[v.idx]
+        v = self._var
+        lock = hold(v)
+        try:
+            return v._trace.entries[v.idx]
+        finally:
+            lock.release()
 
     def name(self):
         return op_name(self._entry()[0])
@@ -994,8 +1023,8 @@ def unbox_input(t):
     v = t._value
     gv = graph_var(v)
     if gv is not None and gv is v:
-        return v if grad_enabled[0] else v.primal
-    if not isinstance(v, Tracer) and t._rg and grad_enabled[0]:
+        return v if _recording() else v.primal
+    if not isinstance(v, Tracer) and t._rg and _recording():
         return Graph().leaf_var(t)
     return v
 
@@ -1003,7 +1032,11 @@ def unbox_input(t):
 # ============================================================================ grad mode
 
 class _GradMode:
-    """Sets whether operations are recorded, as a context manager or a decorator."""
+    """Sets whether operations are recorded, as a context manager or a decorator.
+
+    The mode is the calling thread's: other threads go on as they were.  The mode
+    to restore is kept per thread, so one instance may serve several threads.
+    """
 
     _enable = True
 
@@ -1017,11 +1050,10 @@ class _GradMode:
         return len(args) == 1 and callable(args[0]) and not isinstance(args[0], bool)
 
     def __enter__(self):
-        self._prev = grad_enabled[0]
-        grad_enabled[0] = self._enable
+        _mode.restore.append(_graph.set_grad_enabled(self._enable))
 
     def __exit__(self, *exc):
-        grad_enabled[0] = self._prev
+        _graph.set_grad_enabled(_mode.restore.pop())
         return False
 
     def __call__(self, fn):
@@ -1058,9 +1090,7 @@ class inference_mode(_GradMode):
         self.mode = bool(mode)
 
     def __enter__(self):
-        self._prev = grad_enabled[0]
-        if self.mode:
-            grad_enabled[0] = False
+        _mode.restore.append(_graph.set_grad_enabled(False) if self.mode else _recording())
 
     def _args(self):
         return (self.mode,)
@@ -1074,15 +1104,18 @@ class set_grad_enabled(_GradMode):
         return False
 
     def __init__(self, mode):
-        self._prev = grad_enabled[0]
         self.mode = bool(mode)
-        grad_enabled[0] = self.mode
+        self._prev = _graph.set_grad_enabled(self.mode)
 
     def __enter__(self):
         pass
 
+    def __exit__(self, *exc):
+        _graph.set_grad_enabled(self._prev)
+        return False
+
     def __call__(self, fn):
-        grad_enabled[0] = self._prev      # as a decorator it sets the mode per call only
+        _graph.set_grad_enabled(self._prev)   # as a decorator it sets the mode per call only
         return super().__call__(fn)
 
     def _args(self):
@@ -1090,8 +1123,8 @@ class set_grad_enabled(_GradMode):
 
 
 def is_grad_enabled():
-    """Whether operations on Tensors are being recorded."""
-    return grad_enabled[0]
+    """Whether operations on Tensors are being recorded in this thread."""
+    return _recording()
 
 
 # ============================================================================ data
