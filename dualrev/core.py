@@ -178,12 +178,38 @@ def _reads(fn, names):
     return [n in used for n in names]
 
 
+class MissingRule:
+    """Stands in for a rule a primitive was declared without: calling it (when
+    a transformation needs that rule) raises an error that names the primitive,
+    the kind of rule and the argument."""
+
+    __slots__ = ("prim", "kind", "argnum")
+
+    def __init__(self, prim, kind, argnum):
+        self.prim, self.kind, self.argnum = prim, kind, argnum
+
+    def __repr__(self):
+        return f"<missing {self.kind} rule of {self.prim.name}, argument {self.argnum}>"
+
+    def __call__(self, *args, **params):
+        mode = ("forward mode (jvp, jacfwd)" if self.kind == "JVP"
+                else "reverse mode (vjp, grad, jacrev, backward)")
+        raise NotImplementedError(
+            f"primitive '{self.prim.name}' has no {self.kind} rule for argument "
+            f"{self.argnum}, so it cannot be differentiated in {mode} with respect to "
+            f"that argument; declare its {self.kind.lower()}= with a rule at position "
+            f"{self.argnum}, or pass that argument through dualrev.stop_gradient")
+
+
 class Primitive:
     """One operation: its implementation, JVP rules and VJP rules.
 
     ``jvp`` and ``vjp`` are tuples with one rule per positional argument
     (``None`` for an argument that is never differentiated), or a single
     callable ``rule(argnum)`` returning that rule, for variadic primitives.
+    A missing rule (``None`` in place of a tuple, of one of its entries, or
+    from ``rule(argnum)``) raises a ``NotImplementedError`` naming it when a
+    transformation calls it.
     JVP rules are called ``rule(x_dot, ans, *args, **params)`` and VJP rules
     ``rule(g, ans, *args, **params)``; both are written with dualrev.numpy so
     that an outer transformation records them.
@@ -204,8 +230,8 @@ class Primitive:
         self.elementwise = elementwise
         self._jvp = jvp
         self._vjp = vjp
-        self.jvp_rules = jvp if isinstance(jvp, tuple) else None   # fixed arity
-        self.vjp_rules = vjp if isinstance(vjp, tuple) else None
+        self.jvp_rules = self._filled("JVP", jvp) if isinstance(jvp, tuple) else None   # fixed arity
+        self.vjp_rules = self._filled("VJP", vjp) if isinstance(vjp, tuple) else None
         self._rules = {}
         self._saves = {}
         if register:
@@ -225,8 +251,13 @@ class Primitive:
     def _expand(self, kind, factory, nargs):
         rules = self._rules.get((kind, nargs))
         if rules is None:
-            rules = self._rules[kind, nargs] = tuple(factory(i) for i in range(nargs))
+            rules = tuple(factory(i) for i in range(nargs)) if factory else (None,) * nargs
+            rules = self._rules[kind, nargs] = self._filled(kind.upper(), rules)
         return rules
+
+    def _filled(self, kind, rules):
+        """The rules with a MissingRule in place of each None."""
+        return tuple(MissingRule(self, kind, i) if r is None else r for i, r in enumerate(rules))
 
     def saves(self, mask, nargs):
         """What the tape keeps when the args in bit-mask ``mask`` are traced.
