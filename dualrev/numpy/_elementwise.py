@@ -20,10 +20,21 @@ def _weights(x, y, g):
     return w.astype(np.result_type(strip(g)), copy=False)
 
 
-def _pow_dx(x, y):
-    if isinstance(y, (int, float)) and y != 0:
-        return y * power(x, y - 1)
-    return where(strip(y) == 0, 0.0, y * power(x, y - 1))
+def _pow_dx(t, x, y):
+    """t * d(x**y)/dx, finite at every order wherever the derivative is.
+
+    d(x**y)/dx = y * x**(y-1), but not as ``where(y == 0, 0, y * x**(y-1))``:
+    at x = 0 that untaken branch is 0 * inf, and one order up its cotangent is
+    0 * inf = nan.  A Python exponent 0 gives an exact zero instead, and an
+    array exponent takes x = 1 where both are 0 (so y * x**(y-1) is 0 * 1
+    there, and its derivative in x is 0).  Integer exponents then step down
+    to x**0, and all their derivatives at 0 are finite.
+    """
+    if isinstance(y, (int, float)):
+        if y == 0:
+            return np.zeros_like(strip(t))[()]
+        return t * (y * power(x, y - 1))
+    return t * (y * power(where((strip(y) == 0) & (strip(x) == 0), 1.0, x), y - 1))
 
 
 def _log_base(x):
@@ -58,9 +69,9 @@ divide_p = Primitive(
     vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -(g * ans) / y))
 power_p = Primitive(
     "power", operator.pow,
-    jvp=(lambda x_dot, ans, x, y: x_dot * _pow_dx(x, y),
+    jvp=(lambda x_dot, ans, x, y: _pow_dx(x_dot, x, y),
          lambda y_dot, ans, x, y: y_dot * (ans * _log_base(x))),
-    vjp=(lambda g, ans, x, y: g * _pow_dx(x, y),
+    vjp=(lambda g, ans, x, y: _pow_dx(g, x, y),
          lambda g, ans, x, y: g * (ans * _log_base(x))))
 maximum_p = Primitive(
     "maximum", np.maximum,
