@@ -5,8 +5,8 @@ import numpy as np
 
 from ..core import Primitive, Tracer, bind, strip
 from ._dispatch import CONVERSION_ERRORS, traced_array
-from ._elementwise import astype, divide, multiply, real, where
-from ._shape import _normalize_axes, _reshape, broadcast_to, moveaxis, transpose
+from ._elementwise import add, astype, divide, multiply, real
+from ._shape import _normalize_axes, _reshape, broadcast_to, concatenate, getitem, transpose
 
 
 def _kept_shape(in_shape, axis):
@@ -56,23 +56,49 @@ min_p = Primitive(
     jvp=(_extreme_jvp,), vjp=(_extreme_vjp,))
 
 
+def _halves(x, axis, fill):
+    """x split along ``axis`` into its first and second half, after padding it
+    with one ``fill`` to even length."""
+    shape = np.shape(strip(x))
+    n = shape[axis]
+    if n % 2:
+        pad = np.full(shape[:axis] + (1,) + shape[axis + 1:], fill, dtype=np.result_type(strip(x)))
+        x = concatenate([x, pad], axis)
+    lead = (slice(None),) * axis
+    m = (n + 1) // 2
+    return getitem(x, lead + (slice(0, m),)), getitem(x, lead + (slice(m, None),))
+
+
 def _prod_others(x, axis):
-    """For each element, the product of the others along ``axis``."""
-    xs = strip(x)
-    if np.all(xs != 0):
-        return divide(_prod(x, axis, True), x)
-    # With zeros ans / x fails: multiply the n - 1 others explicitly, in an
-    # n x n block per reduced row with ones on the diagonal.
-    n = np.shape(xs)[axis]
-    moved = moveaxis(x, axis, -1)                                  # (..., n)
-    lead = np.shape(xs)[:axis] + np.shape(xs)[axis + 1:]
-    rows = broadcast_to(_reshape(moved, lead + (1, n)), lead + (n, n))
-    others = _prod(where(np.eye(n, dtype=bool), 1.0, rows), len(lead) + 1, False)
-    return moveaxis(others, -1, axis)
+    """For each element, the product of the others along ``axis``.
+
+    No division: a pairwise tree.  The axis, padded with a one to even length,
+    is split in halves a and b; an element of a has as product of the others
+    its partner in b times the product of the others of the pair product a*b
+    (the same problem, half as long).  So zeros, inf and nan give what the
+    product of the others gives, a product that over- or underflows only part
+    way is not lost, memory stays O(n), and the work is log2(n) levels of
+    dualrev.numpy operations, which outer transformations record.
+    """
+    shape = np.shape(strip(x))
+    n = shape[axis]
+    if n <= 1:
+        return np.ones(shape, dtype=np.result_type(strip(x)))
+    a, b = _halves(x, axis, 1)
+    others = _prod_others(multiply(a, b), axis)
+    out = concatenate([multiply(b, others), multiply(a, others)], axis)
+    return getitem(out, (slice(None),) * axis + (slice(0, n),)) if n % 2 else out
 
 
 def _prod_jvp(x_dot, ans, x, *, axis, keepdims):
-    return _sum(multiply(x_dot, _prod_others(x, axis)), (axis,), keepdims)
+    # The product rule carried up the tree of _prod_others, so that a zero
+    # tangent never meets an infinite product of others.
+    while np.shape(strip(x))[axis] > 1:
+        a, b = _halves(x, axis, 1)
+        a_dot, b_dot = _halves(x_dot, axis, 0)
+        x_dot = add(multiply(a_dot, b), multiply(a, b_dot))
+        x = multiply(a, b)
+    return _sum(x_dot, (axis,), keepdims)
 
 
 def _prod_vjp(g, ans, x, *, axis, keepdims):
