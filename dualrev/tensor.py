@@ -300,7 +300,7 @@ class Tensor(Tracer):
     def size(self, dim=None):
         """The shape, or its entry ``dim``."""
         s = self.shape
-        return s if dim is None else s[dim]
+        return s if dim is None else s[_dim(dim, len(s), "size")]
 
     def dim(self):
         return self.ndim
@@ -586,7 +586,6 @@ class Tensor(Tracer):
     def fmod_(self, other):
         return self._inplace("fmod_", lambda: self.fmod(other), np.fmod, other)
 
-
     def pow_(self, exponent):
         return self._inplace("pow_", lambda: self ** exponent, np.power, exponent)
 
@@ -633,7 +632,6 @@ class Tensor(Tracer):
 
     def __imod__(self, other):
         return self.remainder_(other)
-
 
     def __ipow__(self, other):
         return self.pow_(other)
@@ -783,6 +781,7 @@ class Tensor(Tracer):
     def _extreme(self, dim, keepdim, arg, full, name):
         if dim is None:
             return full(self)
+        dim = _dim(dim, self.ndim, name)
         idx = arg(strip(self._value), axis=dim, keepdims=True)
         values = self[_along(idx, dim, self.ndim)]
         if not keepdim:
@@ -797,9 +796,11 @@ class Tensor(Tracer):
         return dnp.min(self, _dims(dim), keepdim)
 
     def argmax(self, dim=None, keepdim=False):
+        dim = None if dim is None else _dim(dim, self.ndim, "argmax")
         return _wrap(np.argmax(strip(self._value), axis=dim, keepdims=keepdim))
 
     def argmin(self, dim=None, keepdim=False):
+        dim = None if dim is None else _dim(dim, self.ndim, "argmin")
         return _wrap(np.argmin(strip(self._value), axis=dim, keepdims=keepdim))
 
     def norm(self, p=2):
@@ -838,9 +839,11 @@ class Tensor(Tracer):
 
     def flatten(self, start_dim=0, end_dim=-1):
         nd = self.ndim
+        s, e = _dim(start_dim, nd, "flatten"), _dim(end_dim, nd, "flatten")
+        if s > e:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
         if nd == 0:
             return self.reshape(1)
-        s, e = start_dim % nd, end_dim % nd
         shape = self.shape
         return self.reshape(shape[:s] + (-1,) + shape[e + 1:])
 
@@ -860,13 +863,13 @@ class Tensor(Tracer):
         return self._view(_sh.transpose(self, _shape_arg(dims)))
 
     def unsqueeze(self, dim):
-        return _sh.expand_dims(self, dim if dim >= 0 else dim + self.ndim + 1)
+        return _sh.expand_dims(self, _sh._normalize_axes(dim, self.ndim + 1, "unsqueeze")[0])
 
     def squeeze(self, dim=None):
         """Drop dimensions of size 1 (``dim`` given: that one, if it is of size 1)."""
         if dim is None:
             return self._view(_sh.squeeze(self))
-        dims = tuple(d % max(self.ndim, 1) for d in _dims_tuple(dim))
+        dims = tuple(_sh._normalize_axes(_dims_tuple(dim), max(self.ndim, 1), "squeeze"))
         dims = tuple(d for d in dims if self.ndim and self.shape[d] == 1)
         return self._view(_sh.squeeze(self, dims) if dims else self)
 
@@ -883,9 +886,11 @@ class Tensor(Tracer):
         return self == other
 
     def all(self, dim=None):
+        dim = None if dim is None else _dim(dim, self.ndim, "all")
         return _wrap(np.all(strip(self._value), axis=dim))
 
     def any(self, dim=None):
+        dim = None if dim is None else _dim(dim, self.ndim, "any")
         return _wrap(np.any(strip(self._value), axis=dim))
 
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -951,11 +956,16 @@ def _index(idx):
 
 
 def _along(idx, dim, nd):
-    """The index that picks idx (keepdims positions along dim) from each slice."""
-    dim %= nd
+    """The index that picks idx (keepdims positions along dim, checked) from each slice."""
     shape = idx.shape
     return tuple(idx if a == dim else np.arange(shape[a]).reshape(
         (1,) * a + (shape[a],) + (1,) * (nd - a - 1)) for a in range(nd))
+
+
+def _dim(dim, nd, name):
+    """One dimension of a tensor of nd dimensions, checked and made non-negative (a 0-d
+    tensor takes 0 and -1, as PyTorch)."""
+    return _sh._normalize_axes(dim, max(nd, 1), name)[0]
 
 
 def _dims(dim):

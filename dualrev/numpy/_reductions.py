@@ -131,6 +131,8 @@ def sum(a, axis=None, keepdims=False):
     """Differentiable ``numpy.sum``."""
     if not isinstance(a, Tracer):
         try:
+            if axis is not None:
+                _norm_axis(axis, np.ndim(a), "sum")
             return np.sum(a, axis=axis, keepdims=keepdims)
         except CONVERSION_ERRORS:
             a = traced_array(a)
@@ -141,6 +143,8 @@ def mean(a, axis=None, keepdims=False):
     """Differentiable ``numpy.mean``."""
     if not isinstance(a, Tracer):
         try:
+            if axis is not None:
+                _norm_axis(axis, np.ndim(a), "mean")
             return np.mean(a, axis=axis, keepdims=keepdims)
         except CONVERSION_ERRORS:
             a = traced_array(a)
@@ -154,6 +158,8 @@ def prod(a, axis=None, keepdims=False):
     """Differentiable ``numpy.prod``; correct with zeros in the input."""
     if not isinstance(a, Tracer):
         try:
+            if axis is not None:
+                _norm_axis(axis, np.ndim(a), "prod")
             return np.prod(a, axis=axis, keepdims=keepdims)
         except CONVERSION_ERRORS:
             a = traced_array(a)
@@ -177,6 +183,8 @@ def _extreme(prim, name):
     def fn(a, axis=None, keepdims=False):
         if not isinstance(a, Tracer):
             try:
+                if axis is not None:
+                    _norm_axis(axis, np.ndim(a), name)
                 return np_fn(a, axis=axis, keepdims=keepdims)
             except CONVERSION_ERRORS:
                 a = traced_array(a)

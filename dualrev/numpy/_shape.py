@@ -1,8 +1,13 @@
 """Shape primitives: reshape, transpose, broadcast_to, indexing, concatenate."""
+import operator
+
 import numpy as np
 
 from ..core import Primitive, Tracer, bind, strip
 from ._dispatch import CONVERSION_ERRORS, traced_array, traced_arrays
+
+# NumPy's error for an axis out of range: what every axis check here raises.
+AxisError = np.exceptions.AxisError
 
 reshape_p = Primitive(
     "reshape", lambda x, *, shape, in_shape: np.reshape(x, shape),
@@ -150,13 +155,22 @@ def ravel(a):
 
 def transpose(a, axes=None):
     """Differentiable ``numpy.transpose``."""
+    if axes is not None:
+        try:
+            nd = np.ndim(strip(a))
+        except CONVERSION_ERRORS:
+            return transpose(traced_array(a), axes)
+        axes = tuple(_normalize_axes(axes, nd, "transpose"))
+        if len(axes) != nd:
+            raise ValueError(f"transpose: axes {axes} don't match an array of dimension {nd}")
     if not isinstance(a, Tracer):
         try:
             return np.transpose(a, axes)
         except CONVERSION_ERRORS:
             a = traced_array(a)
     nd = np.ndim(a.primal)
-    axes = tuple(range(nd))[::-1] if axes is None else tuple(int(ax) % nd for ax in axes)
+    if axes is None:
+        axes = tuple(range(nd))[::-1]
     if axes == tuple(range(nd)):
         return a
     return bind(transpose_p, (a,), dict(axes=axes))
@@ -164,29 +178,32 @@ def transpose(a, axes=None):
 
 def swapaxes(a, axis1, axis2):
     """Differentiable ``numpy.swapaxes``."""
+    try:
+        nd = np.ndim(strip(a))
+    except CONVERSION_ERRORS:
+        return swapaxes(traced_array(a), axis1, axis2)
+    axis1 = _normalize_axes(axis1, nd, "swapaxes")[0]
+    axis2 = _normalize_axes(axis2, nd, "swapaxes")[0]
     if not isinstance(a, Tracer):
-        try:
-            return np.swapaxes(a, axis1, axis2)
-        except CONVERSION_ERRORS:
-            a = traced_array(a)
-    axes = list(range(np.ndim(a.primal)))
+        return np.swapaxes(a, axis1, axis2)
+    axes = list(range(nd))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(a, axes)
 
 
 def moveaxis(a, source, destination):
     """Differentiable ``numpy.moveaxis``."""
-    if not isinstance(a, Tracer):
-        try:
-            return np.moveaxis(a, source, destination)
-        except CONVERSION_ERRORS:
-            a = traced_array(a)
-    nd = np.ndim(a.primal)
+    try:
+        nd = np.ndim(strip(a))
+    except CONVERSION_ERRORS:
+        return moveaxis(traced_array(a), source, destination)
     src = _normalize_axes(source, nd, "moveaxis source")
     dst = _normalize_axes(destination, nd, "moveaxis destination")
     if len(src) != len(dst):
         raise ValueError("moveaxis: `source` and `destination` arguments must have "
                          "the same number of elements")
+    if not isinstance(a, Tracer):
+        return np.moveaxis(a, source, destination)
     order = [n for n in range(nd) if n not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -194,15 +211,18 @@ def moveaxis(a, source, destination):
 
 
 def _normalize_axes(axes, nd, what):
-    """``axes`` (an int or a sequence) as a list of non-negative axes, checked."""
+    """``axes`` (an int or a sequence) as a list of non-negative axes, checked.
+
+    The one axis check of dualrev.numpy and the Tensor layer: an axis outside
+    ``[-nd, nd)`` raises NumPy's AxisError naming ``what`` and the axis.
+    """
     axes = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
     out = []
     for ax in axes:
-        ax = int(ax)
+        ax = operator.index(ax)
         if not -nd <= ax < nd:
-            raise np.exceptions.AxisError(
-                f"{what}: axis {ax} is out of bounds for array of dimension {nd}")
-        out.append(ax % nd)
+            raise AxisError(ax, nd, what)
+        out.append(ax + nd if ax < 0 else ax)
     if len(set(out)) != len(out):
         raise ValueError(f"{what}: repeated axis in {tuple(axes)}")
     return out
@@ -224,22 +244,28 @@ def broadcast_to(array, shape):
 
 def expand_dims(a, axis):
     """Differentiable ``numpy.expand_dims``."""
+    try:
+        shape = np.shape(strip(a))
+    except CONVERSION_ERRORS:
+        return expand_dims(traced_array(a), axis)
+    axes = _normalize_axes(axis, len(shape) + (1 if isinstance(axis, (int, np.integer))
+                                               else len(axis)), "expand_dims")
     if not isinstance(a, Tracer):
-        try:
-            return np.expand_dims(a, axis)
-        except CONVERSION_ERRORS:
-            a = traced_array(a)
-    return _reshape(a, np.expand_dims(np.empty(np.shape(a.primal), dtype=bool), axis).shape)
+        return np.expand_dims(a, axis)
+    return _reshape(a, np.expand_dims(np.empty(shape, dtype=bool), axes).shape)
 
 
 def squeeze(a, axis=None):
     """Differentiable ``numpy.squeeze``."""
+    try:
+        shape = np.shape(strip(a))
+    except CONVERSION_ERRORS:
+        return squeeze(traced_array(a), axis)
+    if axis is not None:
+        axis = tuple(_normalize_axes(axis, len(shape), "squeeze"))
     if not isinstance(a, Tracer):
-        try:
-            return np.squeeze(a, axis)
-        except CONVERSION_ERRORS:
-            a = traced_array(a)
-    return _reshape(a, np.squeeze(np.empty(np.shape(a.primal), dtype=bool), axis).shape)
+        return np.squeeze(a, axis)
+    return _reshape(a, np.squeeze(np.empty(shape, dtype=bool), axis).shape)
 
 
 def getitem(x, idx):
@@ -279,12 +305,15 @@ def concatenate(arrays, axis=0):
     """Differentiable ``numpy.concatenate``."""
     arrays = tuple(arrays)
     try:
+        if axis is not None and arrays:
+            nd = np.ndim(strip(arrays[0]))
+            if nd == 0:
+                raise ValueError("concatenate: zero-dimensional arrays cannot be concatenated")
+            axis = _normalize_axes(axis, nd, "concatenate")[0]
         if not any(isinstance(a, Tracer) for a in arrays):
             return np.concatenate(arrays, axis=axis)
         if axis is None:
             return concatenate([ravel(a) for a in arrays], axis=0)
-        nd = np.ndim(strip(arrays[0]))
-        axis = int(axis) % nd
         sizes = tuple(np.shape(strip(a))[axis] for a in arrays)
         return bind(concatenate_p, arrays, dict(axis=axis, sizes=sizes))
     except CONVERSION_ERRORS:
@@ -295,6 +324,8 @@ def stack(arrays, axis=0):
     """Differentiable ``numpy.stack``."""
     arrays = tuple(arrays)
     try:
+        if arrays:
+            axis = _normalize_axes(axis, np.ndim(strip(arrays[0])) + 1, "stack")[0]
         if not any(isinstance(a, Tracer) for a in arrays):
             return np.stack(arrays, axis=axis)
         shapes = {np.shape(strip(a)) for a in arrays}
@@ -302,5 +333,4 @@ def stack(arrays, axis=0):
         return stack(traced_arrays(arrays), axis)
     if len(shapes) != 1:
         raise ValueError("stack: all input arrays must have the same shape")
-    axis = int(axis) % (np.ndim(strip(arrays[0])) + 1)
     return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
