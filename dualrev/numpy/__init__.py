@@ -16,6 +16,7 @@ from ._elementwise import (abs, absolute, add, angle, astype, ceil, conj, conjug
                            less, less_equal, log, maximum, minimum, multiply, negative,
                            not_equal, power, round, sign, sin, sinh, sqrt, square,
                            subtract, tan, tanh, true_divide, where)
+from ._creation import full, full_like  # noqa: F401
 from ._elementwise import fmod, mod, remainder  # noqa: F401
 from ._linalg import dot, einsum, matmul, outer  # noqa: F401
 from ._reductions import _unbroadcast, amax, amin, max, mean, min, prod, sum  # noqa: F401
@@ -29,7 +30,6 @@ size = _nondiff(_np.size)
 result_type = _nondiff(_np.result_type)
 zeros_like = _nondiff(_np.zeros_like)
 ones_like = _nondiff(_np.ones_like)
-full_like = _nondiff(_np.full_like)
 empty_like = _nondiff(_np.empty_like)
 argmax = _nondiff(_np.argmax)
 argmin = _nondiff(_np.argmin)
@@ -44,7 +44,7 @@ any = _nondiff(_np.any)
 logical_and = _nondiff(_np.logical_and)
 logical_or = _nondiff(_np.logical_or)
 logical_not = _nondiff(_np.logical_not)
-zeros, ones, full, empty, eye, identity = _np.zeros, _np.ones, _np.full, _np.empty, _np.eye, _np.identity
+zeros, ones, empty, eye, identity = _np.zeros, _np.ones, _np.empty, _np.eye, _np.identity
 arange, linspace = _np.arange, _np.linspace
 
 
