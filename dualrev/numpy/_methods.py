@@ -22,8 +22,27 @@ T.__sub__, T.__rsub__ = el.subtract, _swap(el.subtract)
 T.__mul__, T.__rmul__ = el.multiply, _swap(el.multiply)
 T.__truediv__, T.__rtruediv__ = el.divide, _swap(el.divide)
 T.__mod__, T.__rmod__ = el.remainder, _swap(el.remainder)
-T.__pow__ = lambda self, other, mod=None: el.power(self, other)
-T.__rpow__ = _swap(el.power)
+
+
+def _no_modulus(mod):
+    if mod is not None:
+        raise TypeError(
+            f"pow() with a modulus (here {mod!r}) is not differentiable and is not supported "
+            f"on traced values: pow(x, y, mod) is modular exponentiation of integers; use "
+            f"x ** y for the differentiable power")
+
+
+def _pow(self, other, mod=None):
+    _no_modulus(mod)
+    return el.power(self, other)
+
+
+def _rpow(self, other, mod=None):
+    _no_modulus(mod)
+    return el.power(other, self)
+
+
+T.__pow__, T.__rpow__ = _pow, _rpow
 T.__matmul__, T.__rmatmul__ = la.matmul, _swap(la.matmul)
 T.__neg__ = el.negative
 T.__pos__ = lambda self: self
@@ -90,7 +109,11 @@ def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
 def __array_function__(self, func, types, args, kwargs):
     fn = getattr(_dnp(), func.__name__, None)
     if fn is None or fn is func:
-        raise TypeError(f"numpy.{func.__name__} is not differentiable in dualrev; use the "
+        hint = ""
+        if func.__name__ == "copyto":   # what numpy.full and numpy.full_like fill with
+            hint = (" (numpy.full and numpy.full_like with a traced fill value and an "
+                    "untraced array call it: use dualrev.numpy.full or full_like)")
+        raise TypeError(f"numpy.{func.__name__} is not differentiable in dualrev{hint}; use the "
                         f"dualrev.numpy functions on traced values")
     return fn(*args, **kwargs)
 
