@@ -127,9 +127,12 @@ class Tracer:
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
-            "a traced value cannot be converted to a NumPy array (np.asarray, "
-            "np.array): that would drop its derivative. Use dualrev.numpy "
-            "functions on it, or dualrev.stop_gradient(x) to take the value")
+            "a traced value cannot be converted to a NumPy array (np.asarray, np.array, "
+            "or a NumPy function such as np.mean given it or a list holding it): that "
+            "would drop its derivative. Use dualrev.numpy instead: dnp.array([...]) builds "
+            "one traced array from a list holding traced values, and dnp.mean([...]), "
+            "dnp.sum([...]) ... take such lists directly; or dualrev.stop_gradient(x) to "
+            "take the value")
 
     def __setitem__(self, idx, value):
         raise TypeError(

@@ -204,7 +204,7 @@ def test_numpy_function_on_a_list_of_traced_values_raises():
     """np.mean([x, x + 2]): NumPy converts the list itself (no dualrev code runs but the
     traced value's __array__), so this cannot differentiate; the TypeError names
     dualrev.numpy (JAX raises a TypeError there too)."""
-    with pytest.raises(TypeError, match="dualrev.numpy"):
+    with pytest.raises(TypeError, match=r"np.mean given it or a list holding it.*dnp.mean\(\[...\]\)"):
         dualrev.grad(lambda x: np.mean([x, x + 2]))(1.0)
     with pytest.raises(TypeError):
         jax.grad(lambda x: np.mean([x, x + 2]))(1.0)
