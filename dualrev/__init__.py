@@ -28,10 +28,13 @@ from .ops import (abs, add, allclose, amax, amin, arange, argmax, argmin,  # noq
                   rand_like, randint, randn, randn_like, randperm, relu, reshape,
                   set_default_dtype, sigmoid, sin, softmax, sqrt, square, squeeze, stack, sub,
                   sum, t, tan, tanh, tensor, transpose, unsqueeze, where, zeros, zeros_like)
+from .ops import angle, conj, imag, is_complex, is_floating_point, real  # noqa: F401
 from . import autograd, nn, optim  # noqa: F401,E402
 
 float16, float32, float64 = _np.dtype("float16"), _np.dtype("float32"), _np.dtype("float64")
 int32, int64, bool = _np.dtype("int32"), _np.dtype("int64"), _np.dtype("bool")  # noqa: A001
 half, float, double, long = float16, float32, float64, int64  # noqa: A001
+complex64, complex128 = _np.dtype("complex64"), _np.dtype("complex128")
+cfloat, cdouble = complex64, complex128
 
 __version__ = "0.1.0"

@@ -1,4 +1,15 @@
-"""PyTorch's ``torch.autograd`` functions for Tensors: grad, backward, gradcheck, gradgradcheck."""
+"""PyTorch's ``torch.autograd`` functions for Tensors: grad, backward, gradcheck, gradgradcheck.
+
+Complex values follow PyTorch's convention here, while the tape and every VJP rule
+follow JAX's (a VJP is the transpose; for a real loss L of z = a + ib the
+cotangent reaching z is dL/da - i dL/db).  PyTorch's gradient is the conjugate:
+``torch_vjp(v) = conj(jax_vjp(conj(v)))``.  So, in one place, the backward
+conjugates the complex gradients it is given (the seeds), sweeps the tape, and
+conjugates the complex gradients it delivers (``.grad``, ``autograd.grad``'s
+results, retained gradients).  With ``create_graph`` both conjugations are
+recorded, so derivatives of gradients follow the same convention.  Real values
+go through untouched.
+"""
 import sys
 import threading
 import warnings
@@ -68,7 +79,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 # ============================================================================ backward
 
 def _seed(out, g, n, create_graph, handed):
-    """The cotangent to start from at output n: an array, or a Tensor to record it as."""
+    """The cotangent to start from at output n: an array, or a Tensor to record it as
+    (conjugated if complex: the tape's convention, see the module's docstring)."""
     shape, dtype = tuple(np.shape(strip(out._value))), np.result_type(strip(out._value))
     if g is None:
         if int(np.prod(shape)) != 1:
@@ -76,6 +88,11 @@ def _seed(out, g, n, create_graph, handed):
                 f"grad can be implicitly created only for scalar outputs: this output has "
                 f"shape {shape}. Reduce it to a scalar first (e.g. .sum()), or pass the "
                 f"upstream gradient: backward(gradient) with a tensor of shape {shape}")
+        if dtype.kind == "c":
+            raise RuntimeError(
+                f"grad can be implicitly created only for real scalar outputs but got "
+                f"{dtype}: reduce the output to a real number first (e.g. .abs() or .real), "
+                f"or pass the upstream gradient: backward(gradient)")
         return np.ones(shape, dtype)
     g = g if isinstance(g, Tensor) else _wrap(np.asarray(g))
     gs = tuple(np.shape(strip(g._value)))
@@ -85,8 +102,10 @@ def _seed(out, g, n, create_graph, handed):
     if np.result_type(strip(g._value)) != dtype:
         g = g.type(dtype)
     if create_graph and g.requires_grad:
-        return g
+        return dnp.conj(g) if dtype.kind == "c" else g
     v = strip(g._value)
+    if dtype.kind == "c":
+        return np.conjugate(v)
     handed.add(id(v))
     return v
 
@@ -172,7 +191,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     raise RuntimeError(
                         f"{where}: input {i} was not used in the graph of the outputs; pass "
                         f"allow_unused=True to get None for it")
-                results.append(None if c is None else _wrap(_owned(c, t.dtype, handed)))
+                results.append(None if c is None else _wrap(_delivered(c, t.dtype, handed)))
             return tuple(results)
         if inputs is not None:
             for t, c in zip(wanted, _grads_of(inputs_now, wanted, wanted_gv, cts)):
@@ -200,10 +219,16 @@ def _grads_of(inputs, wanted, wanted_gv, cts):
         yield c
 
 
-def _owned(c, dtype, handed):
-    """c as an array no other tensor holds (a copy if needed), of the given dtype."""
+def _delivered(c, dtype, handed):
+    """The gradient to hand over for the tape's cotangent c: conjugated if complex (see
+    the module's docstring), of the given dtype, as an array no other tensor holds (a
+    copy if needed)."""
     if isinstance(c, Tracer):
+        if np.iscomplexobj(strip(c)):
+            c = dnp.conj(c)
         return c if np.result_type(strip(c)) == dtype else dnp.astype(c, dtype)
+    if np.iscomplexobj(c):
+        c = np.conjugate(c)
     if c.__class__ is np.ndarray and c.base is not None:
         c = _unaliased_base(c)
     if (c.__class__ is not np.ndarray or c.base is not None or id(c) in handed
@@ -230,7 +255,7 @@ _accumulate_lock = threading.RLock()
 
 
 def _accumulate(t, c, handed):
-    c = _owned(c, t.dtype, handed)
+    c = _delivered(c, t.dtype, handed)
     with _accumulate_lock:
         if t._grad is None:
             t._grad = _wrap(c)
@@ -317,10 +342,20 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         raise ValueError("gradcheck expects at least one input tensor to require gradient, "
                          "but none of them have requires_grad=True.")
     for i in diff:
+        if inputs[i].dtype.kind == "c":
+            raise NotImplementedError(
+                f"gradcheck: input {i} is complex ({inputs[i].dtype}); only real inputs are "
+                f"checked. Check a function of its real and imaginary parts instead (take them "
+                f"as two real inputs and build the complex value inside the function)")
         if inputs[i].dtype != np.float64:
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating "
                           f"point tensor ({inputs[i].dtype}). This check will likely fail if all "
                           f"the inputs are not of double precision.", UserWarning, stacklevel=2)
+    for o, out in enumerate(_outputs(func, inputs)):
+        if out.dtype.kind == "c":
+            raise NotImplementedError(
+                f"gradcheck: output {o} is complex ({out.dtype}); only real outputs are "
+                f"checked. Return its real and imaginary parts (out.real, out.imag) instead")
     numerical = _numerical_jacobians(func, inputs, diff, eps)
     analytical = _analytical_jacobians(func, inputs, diff)
     outs = _outputs(func, inputs)

@@ -6,15 +6,16 @@ import numpy as np
 
 from . import numpy as dnp
 from .core import strip
-from .tensor import Size, Tensor, _data_array, _default_dtype, _rng, _wrap
+from .tensor import Size, Tensor, _data_array, _default_dtype, _rng, _wrap, default_complex_dtype
 
 # ============================================================================ factories
 
 def tensor(data, dtype=None, requires_grad=False, device=None):
     """A new leaf tensor holding a copy of data.
 
-    Python floats give ``get_default_dtype()`` (float32, as PyTorch); NumPy
-    arrays keep their dtype.
+    Python floats give ``get_default_dtype()`` (float32, as PyTorch), Python complex
+    numbers its complex counterpart (complex64, or complex128 when the default is
+    float64); NumPy arrays keep their dtype.
 
     >>> dualrev.tensor([1.0, 2.0], requires_grad=True)
     tensor([1., 2.], requires_grad=True)
@@ -86,7 +87,8 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     _check_device(device)
     if dtype is None:
         dtype = (np.bool_ if isinstance(fill_value, bool) else np.int64
-                 if isinstance(fill_value, numbers.Integral) else _default_dtype[0])
+                 if isinstance(fill_value, numbers.Integral) else _default_dtype[0]
+                 if isinstance(fill_value, numbers.Real) else default_complex_dtype())
     return _leaf(np.full(_size_arg((size,), "full"), fill_value, np.dtype(dtype)),
                  requires_grad)
 
@@ -138,12 +140,14 @@ def manual_seed(seed):
 
 
 def randn(*size, dtype=None, requires_grad=False, generator=None, device=None):
-    """Standard normal samples (default dtype float32)."""
+    """Standard normal samples (default dtype float32); complex dtypes, as PyTorch, get
+    real and imaginary parts that are independent normals of variance 1/2."""
     return _random("standard_normal", size, dtype, requires_grad, generator, device, "randn")
 
 
 def rand(*size, dtype=None, requires_grad=False, generator=None, device=None):
-    """Uniform samples on [0, 1) (default dtype float32)."""
+    """Uniform samples on [0, 1) (default dtype float32); complex dtypes, as PyTorch, get
+    real and imaginary parts that are independent uniforms."""
     return _random("random", size, dtype, requires_grad, generator, device, "rand")
 
 
@@ -151,8 +155,17 @@ def _random(method, size, dtype, requires_grad, generator, device, where):
     _check_device(device)
     rng = generator or _rng[0]
     dt = _float_dtype(dtype)
+    shape = _size_arg(size, where)
+    if dt.kind == "c":
+        part = np.dtype(np.float32 if dt == np.complex64 else np.float64)
+        x = np.empty(shape, dt)
+        x.real = getattr(rng, method)(shape, dtype=part)
+        x.imag = getattr(rng, method)(shape, dtype=part)
+        if method == "standard_normal":
+            x *= np.sqrt(0.5).astype(part)
+        return _leaf(x, requires_grad)
     native = dt if dt in (np.float32, np.float64) else np.float64
-    x = getattr(rng, method)(_size_arg(size, where), dtype=native).astype(dt, copy=False)
+    x = getattr(rng, method)(shape, dtype=native).astype(dt, copy=False)
     return _leaf(x, requires_grad)
 
 
@@ -233,6 +246,16 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
+def real(input):
+    """``input.real``: a view of the real part of a complex tensor; a real tensor itself."""
+    return _t(input).real
+
+
+def imag(input):
+    """``input.imag``: a view of the imaginary part of a complex tensor."""
+    return _t(input).imag
+
+
 def _method(name):
     def fn(input, *args, **kwargs):
         return getattr(_t(input), name)(*args, **kwargs)
@@ -243,10 +266,12 @@ def _method(name):
 
 (exp, log, sin, cos, tan, tanh, sqrt, abs, square, sigmoid, relu, sum, mean, prod, max, min,
  amax, amin, argmax, argmin, matmul, mm, reshape, flatten, transpose, permute, unsqueeze,
- squeeze, clamp, clip, softmax, log_softmax, neg, pow, add, sub, mul, div, t, norm) = [
+ squeeze, clamp, clip, softmax, log_softmax, neg, pow, add, sub, mul, div, t, norm, conj, angle,
+ is_complex, is_floating_point) = [
     _method(n) for n in (
         "exp log sin cos tan tanh sqrt abs square sigmoid relu sum mean prod max min amax amin "
         "argmax argmin matmul mm reshape flatten transpose permute unsqueeze squeeze clamp clip "
-        "softmax log_softmax neg pow add sub mul div t norm").split()]
+        "softmax log_softmax neg pow add sub mul div t norm conj angle is_complex "
+        "is_floating_point").split()]
 
 

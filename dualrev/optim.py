@@ -3,6 +3,10 @@
 ``step()`` updates each parameter's values in place from its ``.grad``
 (parameters without a gradient are skipped) and bumps its version, so a
 graph that saved the old values refuses to run backward through them.
+
+A complex parameter is updated as the pair of its real and imaginary parts, as
+PyTorch does (``view_as_real``): Adam's second moments are kept per part, not of
+|g|^2; SGD's update is the same either way.
 """
 import numpy as np
 
@@ -69,13 +73,28 @@ class Optimizer:
                     if group.get("maximize"):
                         g = -g
                     x = _writable(p)
-                    self._update(x, g, self.state.setdefault(p, {}), group)
+                    state = self.state.setdefault(p, {})
+                    if x.dtype.kind == "c":
+                        self._complex_update(x, g, state, group)
+                    else:
+                        self._update(x, g, state, group)
                     p._vc[0] += 1
                     p._vc[1] = f"{type(self).__name__}.step"
         return loss
 
     def _update(self, x, g, state, group):
         raise NotImplementedError
+
+    def _complex_update(self, x, g, state, group):
+        """_update on the real and imaginary parts of complex x, g and state arrays (the
+        state stays complex, of x's shape, as PyTorch keeps it)."""
+        xc = x if x.flags.c_contiguous else np.ascontiguousarray(x)
+        parts = {k: _as_real(v) if isinstance(v, np.ndarray) else v for k, v in state.items()}
+        self._update(_as_real(xc), _as_real(np.ascontiguousarray(g, x.dtype)), parts, group)
+        for k, v in parts.items():
+            state[k] = v.view(x.dtype).reshape(x.shape) if isinstance(v, np.ndarray) else v
+        if xc is not x:
+            x[...] = xc
 
     def _temp(self, like, k=0):
         """Scratch array k shaped like ``like``, reused from step to step: updates
@@ -94,6 +113,11 @@ class Optimizer:
                 if k != "params":
                     lines.append(f"    {k}: {g[k]}")
         return "\n".join(lines) + "\n)"
+
+
+def _as_real(a):
+    """A C-contiguous complex array as a flat view of its real and imaginary parts."""
+    return a.reshape(-1).view(a.real.dtype)
 
 
 def _writable(p):

@@ -28,12 +28,15 @@ from . import graph as _graph
 from .graph import (Graph, SavedValue, _mode, _other_threads, _threads_off, graph_var, hold,
                     op_name, resolve)
 from .graph import grad_enabled as _recording
-from .numpy import _reductions as _red, _shape as _sh
+from .numpy import _elementwise as _el, _reductions as _red, _shape as _sh
 from .reverse import Var
 
 _default_dtype = [np.dtype(np.float32)]
 _rng = [np.random.default_rng()]
-_VIEWS = frozenset([_sh.reshape_p, _sh.transpose_p, _sh.broadcast_to_p, _sh.getitem_p])
+# Operations whose NumPy result may share its input's memory: the result is a view (real
+# and imag of a complex array are).
+_VIEWS = frozenset([_sh.reshape_p, _sh.transpose_p, _sh.broadcast_to_p, _sh.getitem_p,
+                    _el.real_p, _el.imag_p])
 
 
 # ============================================================================ dispatch
@@ -434,6 +437,12 @@ class Tensor(Tracer):
     def half(self):
         return self.type(np.float16)
 
+    def cfloat(self):
+        return self.type(np.complex64)
+
+    def cdouble(self):
+        return self.type(np.complex128)
+
     def long(self):
         return self.type(np.int64)
 
@@ -716,7 +725,35 @@ class Tensor(Tracer):
         return dnp.square(self)
 
     def abs(self):
+        """|x|; on complex values the modulus (its gradient 0 at 0)."""
         return dnp.abs(self)
+
+    @property
+    def real(self):
+        """The real part: a view (recorded) of a complex tensor; a real tensor itself."""
+        return dnp.real(self) if self.dtype.kind == "c" else self
+
+    @property
+    def imag(self):
+        """The imaginary part of a complex tensor: a view (recorded)."""
+        if self.dtype.kind != "c":
+            raise RuntimeError(f"imag is not implemented for tensors with non-complex dtypes "
+                               f"(this tensor has dtype {self.dtype})")
+        return dnp.imag(self)
+
+    def conj(self):
+        """The complex conjugate (recorded); a real tensor itself."""
+        return dnp.conj(self) if self.dtype.kind == "c" else self
+
+    def angle(self):
+        """The argument in radians, on (-pi, pi]; 0 or pi on real values (gradient 0)."""
+        return dnp.angle(self)
+
+    def is_complex(self):
+        return self.dtype.kind == "c"
+
+    def is_floating_point(self):
+        return self.dtype.kind == "f"
 
     def sigmoid(self):
         from .nn.functional import sigmoid
@@ -806,7 +843,7 @@ class Tensor(Tracer):
     def norm(self, p=2):
         if p != 2:
             raise NotImplementedError("norm(): only p=2 is supported")
-        s = dnp.sum(self * self)
+        s = dnp.sum(dnp.real(self * dnp.conj(self)) if self.dtype.kind == "c" else self * self)
         pos = strip(s._value) > 0
         # The gradient at the zero vector is 0 (a subgradient), as PyTorch, not NaN.
         return dnp.where(pos, dnp.sqrt(dnp.where(pos, s, 1.0)), 0.0)
@@ -1146,11 +1183,21 @@ def _data_array(data, dtype, copy):
         data = _nested(data)
     explicit = isinstance(data, (np.ndarray, np.generic))
     arr = np.array(data, dtype=dtype, copy=True) if copy else np.asarray(data, dtype=dtype)
-    if dtype is None and not explicit and arr.dtype == np.float64:
-        arr = arr.astype(_default_dtype[0])
+    if dtype is None and not explicit:
+        if arr.dtype == np.float64:
+            arr = arr.astype(_default_dtype[0])
+        elif arr.dtype == np.complex128:
+            arr = arr.astype(default_complex_dtype())
     if arr.dtype == object:
         raise TypeError(f"can't make a tensor from {type(data).__name__} data")
     return arr
+
+
+def default_complex_dtype():
+    """The complex dtype of tensors made from Python complex numbers: complex128 when the
+    default dtype is float64, else complex64 (PyTorch's complex32 for float16 has no NumPy
+    counterpart)."""
+    return np.dtype(np.complex128 if _default_dtype[0] == np.float64 else np.complex64)
 
 
 def _nested(data):
@@ -1170,7 +1217,10 @@ def _format_tensor(t):
     suffix = []
     if x.size == 0 and x.ndim > 1:
         suffix.append(f"size={tuple(x.shape)}")
-    if x.dtype != _default_dtype[0] and x.dtype not in (np.int64, np.bool_):
+    # As PyTorch: the dtype is shown unless the values show it, and an empty tensor shows
+    # every dtype but the default one.
+    if x.dtype != _default_dtype[0] and (x.size == 0 or x.dtype not in (
+            default_complex_dtype(), np.int64, np.bool_)):
         suffix.append(f"dtype={x.dtype}")
     gv = graph_var(v)
     if isinstance(v, Tracer) and gv is not v:
@@ -1186,9 +1236,17 @@ def _format_tensor(t):
 
 
 def _format_array(x, indent):
-    """Values laid out as PyTorch prints them (4 decimals, one width for all)."""
+    """Values laid out as PyTorch prints them (4 decimals, one width for all); a complex
+    value as its real part, then its imaginary part with its sign and 'j', each part with
+    the format its own values call for."""
     summarize = x.size > 1000
-    return _fmt_rec(x, _Formatter(_sample(x) if summarize else x), indent, summarize)
+    if x.dtype.kind == "c":
+        re_fmt = _Formatter(_sample(x.real) if summarize else x.real)
+        im_fmt = _Formatter(_sample(x.imag) if summarize else x.imag)
+        fmt = _ComplexFormatter(re_fmt, im_fmt)
+    else:
+        fmt = _Formatter(_sample(x) if summarize else x)
+    return _fmt_rec(x, fmt, indent, summarize)
 
 
 def _sample(x):
@@ -1213,6 +1271,20 @@ def _fmt_rec(x, fmt, indent, summarize):
     sep = "," + "\n" * (x.ndim - 1) + " " * (indent + 1)
     rows = ["..." if i is None else _fmt_rec(x[i], fmt, indent + 1, summarize) for i in idx]
     return "[" + sep.join(rows) + "]"
+
+
+class _ComplexFormatter:
+    """PyTorch's layout of a complex value: the real part padded to its width, the
+    imaginary part unpadded with its sign ('+' added) and 'j'.  ``width`` is what a
+    line holds per value, less the separator (real width + imaginary width + 1)."""
+
+    def __init__(self, re_fmt, im_fmt):
+        self.re_fmt, self.im_fmt = re_fmt, im_fmt
+        self.width = re_fmt.width + im_fmt.width + 1
+
+    def __call__(self, v):
+        im = (self.im_fmt(v.imag) + "j").lstrip()
+        return self.re_fmt(v.real) + (im if im[0] in "+-" else "+" + im)
 
 
 class _Formatter:
