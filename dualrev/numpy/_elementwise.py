@@ -119,6 +119,8 @@ sqrt_p = _unary_p("sqrt", np.sqrt,
 square_p = _unary_p("square", np.square,
     jvp=lambda x_dot, ans, x: x_dot * (2 * x),
     vjp=lambda g, ans, x: g * (2 * x))
+
+
 def _is_complex(x):
     return np.iscomplexobj(strip(x))
 
