@@ -228,7 +228,8 @@ def _delivered(c, dtype, handed):
             c = dnp.conj(c)
         return c if np.result_type(strip(c)) == dtype else dnp.astype(c, dtype)
     if np.iscomplexobj(c):
-        c = np.conjugate(c)
+        c = np.conjugate(c, out=np.empty(np.shape(c), np.result_type(c)))
+        c.imag += 0.0      # +0, not -0, where the tape's imaginary part was +0 (as PyTorch prints)
     if c.__class__ is np.ndarray and c.base is not None:
         c = _unaliased_base(c)
     if (c.__class__ is not np.ndarray or c.base is not None or id(c) in handed

@@ -18,8 +18,11 @@ Threads.  Grad mode is per thread (``grad_enabled``, ``set_grad_enabled``), as
 in PyTorch; a new thread starts with recording on.  A graph may be used by
 several threads (a recorded tensor shared between them): each graph has a lock,
 held while an operation is recorded on it, while it is merged and while backward
-sweeps it.  While the main thread is the only Python thread, recording skips the
-lock (no other thread can reach a graph then).
+sweeps it (an operation on a graph that another thread is sweeping waits for the
+sweep).  While the main thread is the only Python thread, recording skips the
+lock: no other thread can reach a graph then.  (Threads that C code starts and
+that call into Python without the ``threading`` or ``_thread`` modules are not
+counted: they must not record on a graph that another thread records on.)
 """
 import _thread
 import threading

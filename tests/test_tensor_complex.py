@@ -104,6 +104,13 @@ def test_upstream_gradient_of_a_complex_output(name, fn, seed, expected):
     assert arr(g).tolist() == [expected]
 
 
+def test_gradients_at_zero_and_on_the_real_axis_print_as_pytorchs():
+    z = dualrev.tensor([0j, 1 + 0j, -2 + 0j], requires_grad=True)
+    z.abs().sum().backward()
+    assert repr(z.grad) == "tensor([ 0.+0.j,  1.+0.j, -1.+0.j])"
+    assert not np.signbit(arr(z.grad).imag).any()
+
+
 def test_a_real_leaf_through_complex_values_gets_a_real_gradient():
     x = dualrev.tensor([0.5, 2.0], dtype=dualrev.float64, requires_grad=True)
     w = x * (1 + 2j)

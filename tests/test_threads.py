@@ -364,26 +364,27 @@ def test_threads_record_on_and_sweep_one_shared_graph():
 
 
 def test_threads_merge_their_graphs_into_one_shared_graph_while_others_use_it():
+    # Each thread's own chain is long, so merging it (or the shared graph into it)
+    # takes a while, and other threads merge, record and sweep meanwhile.
     w0 = np.array([1.0, -2.0, 3.0])
     w = t64(w0, requires_grad=True)
     h = w * 2.0 + 1.0
     h0 = w0 * 2 + 1
-    totals = [np.zeros(3) for _ in range(N_THREADS)]
+    long_chain, iters = 400, 10
 
     def body(i, barrier):
         x0 = np.array([2.0, -1.0, 1.0]) * (i + 1)
         x = t64(x0, requires_grad=True)
-        for it in range(ITERS):
+        for it in range(iters):
             barrier.wait(WAIT)
             v = x * 3.0              # this thread's own graph ...
-            for _ in range(CHAIN):
+            for _ in range(long_chain):
                 v = v + 1.0
             u = h * v                # ... merged with h's (or h's into it)
             u.sum().backward(retain_graph=True)
-            totals[i] += 3 * h0
-            np.testing.assert_array_equal(arr(x.grad), totals[i], err_msg=f"it {it}")
+            np.testing.assert_array_equal(arr(x.grad), (it + 1) * 3 * h0, err_msg=f"it {it}")
 
     run_threads(N_THREADS, body)
-    expected_w = sum(ITERS * 2 * (3 * (np.array([2.0, -1.0, 1.0]) * (i + 1)) + CHAIN)
+    expected_w = sum(iters * 2 * (3 * (np.array([2.0, -1.0, 1.0]) * (i + 1)) + long_chain)
                      for i in range(N_THREADS))
     np.testing.assert_array_equal(arr(w.grad), expected_w)
