@@ -746,7 +746,12 @@ class Tensor(Tracer):
         return dnp.conj(self) if self.dtype.kind == "c" else self
 
     def angle(self):
-        """The argument in radians, on (-pi, pi]; 0 or pi on real values (gradient 0)."""
+        """The argument in radians, on (-pi, pi]; 0 or pi on real values (gradient 0).
+        At 0 its gradient is 0, as PyTorch's (the functional API's, as JAX's, is nan)."""
+        if self.dtype.kind == "c":
+            zero = strip(self._value) == 0
+            if zero.any():
+                return dnp.where(zero, 0.0, dnp.angle(dnp.where(zero, 1.0, self)))
         return dnp.angle(self)
 
     def is_complex(self):

@@ -206,6 +206,14 @@ def test_real_imag_conj_angle_abs_values_and_gradients():
     close(arr(dualrev.angle(z)), np.angle(Z0))
 
 
+def test_angle_at_zero_has_gradient_zero_as_pytorch():
+    z = c128([0j, 1 + 0j, 1j], requires_grad=True)
+    a = z.angle()
+    assert arr(a).tolist() == [0.0, 0.0, np.pi / 2]
+    a.sum().backward()
+    assert arr(z.grad).tolist() == [0j, 1j, -1 + 0j]     # i / conj(z), 0 at 0
+
+
 def test_real_and_imag_are_views_sharing_the_version_counter():
     z = c128([1 + 2j, 3 - 1j])
     r, i = z.real, z.imag
