@@ -560,8 +560,8 @@ class Tensor(Tracer):
             if self._view_of is None:
                 raise RuntimeError(
                     f"{name}: an in-place operation that must be recorded on a view made by "
-                    f"reshape, transpose or expand is not supported (only on slices made by "
-                    f"indexing); compute the new value out of place")
+                    f"reshape, transpose, expand, real or imag is not supported (only on slices "
+                    f"made by indexing); compute the new value out of place")
             parent, idx = self._view_of
             parent._inplace(name, lambda: _sh.set_item(parent, idx, _wrap(new)))
         retained = graph_var(self._value) if self._retains else None

@@ -229,6 +229,10 @@ def test_real_and_imag_are_views_sharing_the_version_counter():
         zz.real.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         loss.backward()
+    # Recorded in place on such a view: refused, naming the view.
+    with pytest.raises(RuntimeError, match="mul_: an in-place operation that must be recorded "
+                                           "on a view made by .*real or imag is not supported"):
+        (w * 1).real.mul_(2)
 
 
 def test_on_real_tensors_real_and_conj_are_the_tensor_itself_and_imag_is_refused():
