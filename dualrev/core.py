@@ -9,6 +9,7 @@ impossible.
 """
 import dis
 import itertools
+import threading
 import weakref
 
 import numpy as np
@@ -17,6 +18,10 @@ _levels = itertools.count(1)
 _NOPARAMS = {}
 _open_traces = [0]   # traces opened and not yet closed
 _open = {}           # level -> weak reference, for each open trace
+# Guards the two above: threads open and close traces concurrently, and a lost
+# update of the count would let a nested trace skip dispatch.  Reentrant: a
+# trace's __del__ (close) can run in a garbage collection inside the guarded code.
+_trace_lock = threading.RLock()
 # A traced value combined with one of these keeps its shape and dtype (NumPy's weak scalars).
 PY_SCALARS = (float, int)
 
@@ -39,15 +44,18 @@ class Trace:
         self.level = next(_levels)
         self.alive = True
         self.name = name
-        self.nested = _open_traces[0] > 0
-        _open_traces[0] += 1
-        _open[self.level] = weakref.ref(self)
+        with _trace_lock:
+            self.nested = _open_traces[0] > 0
+            _open_traces[0] += 1
+            _open[self.level] = weakref.ref(self)
 
     def close(self):
         if self.alive:
-            self.alive = False
-            _open_traces[0] -= 1
-            _open.pop(self.level, None)
+            with _trace_lock:
+                if self.alive:
+                    self.alive = False
+                    _open_traces[0] -= 1
+                    _open.pop(self.level, None)
 
     # A trace nothing refers to any more has no values left anywhere: a
     # hand-made dual tag is closed this way once its last Dual is gone.
@@ -62,16 +70,16 @@ class Trace:
             f"the function instead, or take dualrev.stop_gradient of it first.")
 
 
-def mark_open_traces_nested():
-    """Every open trace dispatches its primal computations from now on.
-
-    Called when a value of a lower level comes into being while traces are
-    open (an imperative graph started inside a transformation).
-    """
-    for ref in list(_open.values()):
-        t = ref()
-        if t is not None:
-            t.nested = True
+def open_level_zero():
+    """Count a trace opened at level 0 (an imperative graph).  Open traces of
+    transformations dispatch their primal computations from now on: a value of
+    this lower level may reach them."""
+    with _trace_lock:
+        _open_traces[0] += 1
+        for ref in list(_open.values()):
+            t = ref()
+            if t is not None:
+                t.nested = True
 
 
 class Tracer:

@@ -152,9 +152,7 @@ class Graph(Tape):
         self.saved = []
         self.retained = {}
         self.lock = threading.RLock()
-        core._open_traces[0] += 1
-        if core._open:
-            core.mark_open_traces_nested()
+        core.open_level_zero()
 
     def __repr__(self):
         return f"<Graph of {len(self.entries)} entries>"

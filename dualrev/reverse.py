@@ -93,11 +93,11 @@ class Tape(Trace):
         sweep passes.  With ``consume``, each entry is dropped once used (or
         replaced by ``freed(entry)``), so residuals are freed as we go.
         """
-        entries = self.entries
-        cts = [None] * len(entries)
+        n = len(self.entries)    # what is recorded from now on is not swept
+        cts = [None] * n
         for k, g in seeds.items():
             cts[k] = g if cts[k] is None else _add(cts[k], g)
-        hi = len(entries) - 1
+        hi = n - 1
         kept = {}
         for k in sorted(set(keep), reverse=True):
             # Every contribution to entry k comes from a later entry.

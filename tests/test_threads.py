@@ -388,3 +388,25 @@ def test_threads_merge_their_graphs_into_one_shared_graph_while_others_use_it():
     expected_w = sum(iters * 2 * (3 * (np.array([2.0, -1.0, 1.0]) * (i + 1)) + long_chain)
                      for i in range(N_THREADS))
     np.testing.assert_array_equal(arr(w.grad), expected_w)
+
+
+def test_functional_transformations_in_threads():
+    """grad, jvp and nested compositions in several threads at once: exact results,
+    and the count of open traces (which decides whether a trace dispatches its
+    primal computations) is back where it started."""
+    import dualrev.numpy as dnp
+    before = dualrev.core._open_traces[0]
+    f = lambda x: dnp.sum(x ** 3 * 2.0)
+
+    def body(i, barrier):
+        x = np.arange(1.0, 4.0) + i
+        barrier.wait(WAIT)
+        for _ in range(300):
+            np.testing.assert_array_equal(dualrev.grad(f)(x), 6 * x ** 2)
+            np.testing.assert_array_equal(dualrev.jvp(dualrev.grad(f), (x,), (np.ones(3),))[1],
+                                          12 * x)
+            np.testing.assert_array_equal(dualrev.grad(lambda y: dualrev.grad(f)(y)[0])(x),
+                                          [12 * x[0], 0, 0])
+    run_threads(4, body)
+    gc.collect()
+    assert dualrev.core._open_traces[0] == before
