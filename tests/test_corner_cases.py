@@ -233,6 +233,29 @@ def test_out_of_range_axis_raises_axis_error(name, sign, how):
             call()
 
 
+@pytest.mark.parametrize("how", ["untraced", "grad"])
+@pytest.mark.parametrize("name", list(_AXIS_FNS))
+def test_non_integer_axis_raises_type_error_naming_it(name, how):
+    """NumPy raises TypeError for a float axis; so does the one axis check, naming the
+    function and the axis (a list-argument retry must not turn it into another error)."""
+    fn, _ = _AXIS_FNS[name]
+    x = np.arange(1.0, 7.0).reshape(2, 3)
+    with pytest.raises(TypeError):
+        fn(np, x, 1.0)
+    call = {"untraced": lambda: fn(dnp, x, 1.0),
+            "grad": lambda: dualrev.grad(lambda x: dnp.sum(fn(dnp, x, 1.0)))(x)}[how]
+    with pytest.raises(TypeError, match=f"^{name}( source)?: an axis must be an integer, "
+                                        f"got 1.0 \\(float\\)$"):
+        call()
+
+
+def test_axis_given_as_integer_arrays_as_numpy():
+    x = np.arange(6.0).reshape(2, 3)
+    assert dnp.sum(x, axis=np.array(1)).shape == np.sum(x, axis=np.array(1)).shape == (2,)
+    g = dualrev.grad(lambda x: dnp.sum(dnp.transpose(x, np.array([1, 0]))[0] * 2.0))(x)
+    np.testing.assert_array_equal(g, [[2.0, 0, 0], [2.0, 0, 0]])
+
+
 def test_tensor_out_of_range_dims_raise_axis_error():
     t = dualrev.tensor([[1.0, 5.0], [3.0, 2.0]], requires_grad=True)
     for what, call in [("flatten", lambda d: t.flatten(0, d)),

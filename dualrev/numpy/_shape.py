@@ -216,10 +216,14 @@ def _normalize_axes(axes, nd, what):
     The one axis check of dualrev.numpy and the Tensor layer: an axis outside
     ``[-nd, nd)`` raises NumPy's AxisError naming ``what`` and the axis.
     """
-    axes = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
+    axes = tuple(axes) if isinstance(axes, (list, tuple)) or np.ndim(axes) == 1 else (axes,)
     out = []
     for ax in axes:
-        ax = operator.index(ax)
+        try:
+            ax = operator.index(ax)
+        except TypeError:
+            raise TypeError(f"{what}: an axis must be an integer, got {ax!r} "
+                            f"({type(ax).__name__})") from None
         if not -nd <= ax < nd:
             raise AxisError(ax, nd, what)
         out.append(ax + nd if ax < 0 else ax)
