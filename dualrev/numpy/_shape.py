@@ -252,8 +252,8 @@ def expand_dims(a, axis):
         shape = np.shape(strip(a))
     except CONVERSION_ERRORS:
         return expand_dims(traced_array(a), axis)
-    axes = _normalize_axes(axis, len(shape) + (1 if isinstance(axis, (int, np.integer))
-                                               else len(axis)), "expand_dims")
+    added = len(axis) if isinstance(axis, (list, tuple)) or np.ndim(axis) == 1 else 1
+    axes = _normalize_axes(axis, len(shape) + added, "expand_dims")
     if not isinstance(a, Tracer):
         return np.expand_dims(a, axis)
     return _reshape(a, np.expand_dims(np.empty(shape, dtype=bool), axes).shape)
