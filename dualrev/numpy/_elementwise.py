@@ -270,18 +270,18 @@ def _quotient(x, y, floor):
     return q
 
 
-remainder_p = Primitive(
-    "remainder", np.remainder,
-    jvp=(lambda x_dot, ans, x, y: x_dot,
-         lambda y_dot, ans, x, y: negative(y_dot * _quotient(x, y, True))),
-    vjp=(lambda g, ans, x, y: g,
-         lambda g, ans, x, y: negative(g * _quotient(x, y, True))))
-fmod_p = Primitive(
-    "fmod", np.fmod,
-    jvp=(lambda x_dot, ans, x, y: x_dot,
-         lambda y_dot, ans, x, y: negative(y_dot * _quotient(x, y, False))),
-    vjp=(lambda g, ans, x, y: g,
-         lambda g, ans, x, y: negative(g * _quotient(x, y, False))))
+def _mod_p(name, impl, floor):
+    """x - q·y with q = floor(x / y) (remainder) or trunc(x / y) (fmod), held constant."""
+    return Primitive(
+        name, impl,
+        jvp=(lambda x_dot, ans, x, y: x_dot,
+             lambda y_dot, ans, x, y: negative(y_dot * _quotient(x, y, floor))),
+        vjp=(lambda g, ans, x, y: g,
+             lambda g, ans, x, y: negative(g * _quotient(x, y, floor))))
+
+
+remainder_p = _mod_p("remainder", np.remainder, True)
+fmod_p = _mod_p("fmod", np.fmod, False)
 
 remainder = mod = binary(remainder_p, doc=(
     "Differentiable ``numpy.remainder`` (``numpy.mod``, the ``%`` operator): the result "

@@ -127,44 +127,44 @@ def _prod(x, axis, keepdims):
     return bind(prod_p, (x,), dict(axis=axis, keepdims=keepdims))
 
 
-def sum(a, axis=None, keepdims=False):
-    """Differentiable ``numpy.sum``."""
-    if not isinstance(a, Tracer):
-        try:
-            if axis is not None:
-                _norm_axis(axis, np.ndim(a), "sum")
-            return np.sum(a, axis=axis, keepdims=keepdims)
-        except CONVERSION_ERRORS:
-            a = traced_array(a)
-    return _sum(a, _norm_axis(axis, np.ndim(a.primal), "sum"), keepdims)
+def _reduction(name, doc):
+    """A dnp reduction from ``traced(a, axes, keepdims)``, its code for traced values
+    (axes already checked: a sorted tuple, or None for all).  Untraced values go to
+    NumPy after the same axis check; a list holding traced values becomes one traced
+    array first."""
+    np_fn = getattr(np, name)
+
+    def wrap(traced):
+        def fn(a, axis=None, keepdims=False):
+            if not isinstance(a, Tracer):
+                try:
+                    if axis is not None:
+                        _norm_axis(axis, np.ndim(a), name)
+                    return np_fn(a, axis=axis, keepdims=keepdims)
+                except CONVERSION_ERRORS:
+                    a = traced_array(a)
+            return traced(a, _norm_axis(axis, np.ndim(a.primal), name), keepdims)
+        fn.__name__ = fn.__qualname__ = name
+        fn.__doc__ = doc
+        return fn
+    return wrap
 
 
-def mean(a, axis=None, keepdims=False):
-    """Differentiable ``numpy.mean``."""
-    if not isinstance(a, Tracer):
-        try:
-            if axis is not None:
-                _norm_axis(axis, np.ndim(a), "mean")
-            return np.mean(a, axis=axis, keepdims=keepdims)
-        except CONVERSION_ERRORS:
-            a = traced_array(a)
+@_reduction("sum", "Differentiable ``numpy.sum``.")
+def sum(a, ax, keepdims):
+    return _sum(a, ax, keepdims)
+
+
+@_reduction("mean", "Differentiable ``numpy.mean``.")
+def mean(a, ax, keepdims):
     shape = np.shape(a.primal)
-    ax = _norm_axis(axis, len(shape), "mean")
     n = int(np.prod(shape if ax is None else [shape[i] for i in ax]))
     return divide(_sum(a, ax, keepdims), n)
 
 
-def prod(a, axis=None, keepdims=False):
-    """Differentiable ``numpy.prod``; correct with zeros in the input."""
-    if not isinstance(a, Tracer):
-        try:
-            if axis is not None:
-                _norm_axis(axis, np.ndim(a), "prod")
-            return np.prod(a, axis=axis, keepdims=keepdims)
-        except CONVERSION_ERRORS:
-            a = traced_array(a)
+@_reduction("prod", "Differentiable ``numpy.prod``; exact with zeros, inf and nan in the input.")
+def prod(a, ax, keepdims):
     shape = np.shape(a.primal)
-    ax = _norm_axis(axis, len(shape), "prod")
     ax = tuple(range(len(shape))) if ax is None else ax
     if not ax:
         return a
@@ -178,20 +178,9 @@ def prod(a, axis=None, keepdims=False):
 
 
 def _extreme(prim, name):
-    np_fn = getattr(np, name)
-
-    def fn(a, axis=None, keepdims=False):
-        if not isinstance(a, Tracer):
-            try:
-                if axis is not None:
-                    _norm_axis(axis, np.ndim(a), name)
-                return np_fn(a, axis=axis, keepdims=keepdims)
-            except CONVERSION_ERRORS:
-                a = traced_array(a)
-        return bind(prim, (a,), dict(axis=_norm_axis(axis, np.ndim(a.primal), name),
-                                     keepdims=keepdims))
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"Differentiable ``numpy.{name}``; ties share the gradient evenly (as JAX)."
+    @_reduction(name, f"Differentiable ``numpy.{name}``; ties share the gradient evenly (as JAX).")
+    def fn(a, ax, keepdims):
+        return bind(prim, (a,), dict(axis=ax, keepdims=keepdims))
     return fn
 
 
