@@ -982,24 +982,18 @@ def print_tables(res):
                           _fmt(r.get("rss_peak_arrays"), 1), _fmt(r["retained_arrays"], 2),
                           _fmt(r.get("residual_arrays"), 1)])
         table(c["title"], ["system", "peak", "method", "RSS peak", "after grad", "residuals"], lines)
-    if "f" in cases:
-        c = cases["f"]
+    for key, unit, baseline, wrong in (("f", "ms/step", "NumPy, forward + loss only", "UPDATE"),
+                                       ("g", "ms/call", "NumPy, forward only", "RESULT")):
+        if key not in cases:
+            continue
+        c = cases[key]
         lines = []
         for name, r in c["rows"].items():
-            note = "" if r.get("agrees", True) else "  WRONG UPDATE"
-            label = "NumPy, forward + loss only" if name == "numpy" else LABELS[name]
+            note = "" if r.get("agrees", True) else f"  WRONG {wrong}"
+            label = baseline if name == "numpy" else LABELS[name]
             lines.append([label, _fmt(r["median_s"] * 1e3, 3), _fmt(r["ratio"]),
                           f"±{100 * r['iqr_rel']:.0f}%", _fmt(r["ratio_min"]) + note])
-        table(c["title"], ["system", "ms/step", "× NumPy fwd", "IQR", "× (min)"], lines)
-    if "g" in cases:
-        c = cases["g"]
-        lines = []
-        for name, r in c["rows"].items():
-            note = "" if r.get("agrees", True) else "  WRONG RESULT"
-            label = "NumPy, forward only" if name == "numpy" else LABELS[name]
-            lines.append([label, _fmt(r["median_s"] * 1e3, 3), _fmt(r["ratio"]),
-                          f"±{100 * r['iqr_rel']:.0f}%", _fmt(r["ratio_min"]) + note])
-        table(c["title"], ["system", "ms/call", "× NumPy fwd", "IQR", "× (min)"], lines)
+        table(c["title"], ["system", unit, "× NumPy fwd", "IQR", "× (min)"], lines)
     for key, c in cases.items():
         for name, why in c.get("skipped", {}).items():
             out.append(f"  note: case {key}: {LABELS.get(name, name)} skipped: {why}")
