@@ -243,3 +243,48 @@ def test_astype_complex_to_real_keeps_the_real_part():
         g = dualrev.grad(f(dnp))(Z)
         jg = jax.grad(f(jnp))(Z)
     assert_tree_close((out, t, g), (np.asarray(jout), np.asarray(jt), np.asarray(jg)))
+
+
+def test_imag_of_a_real_value_is_a_constant():
+    """As JAX: no derivative flows through it, so an infinite derivative further back
+    (sqrt'(0)) meets no zero cotangent (0 * inf = nan)."""
+    f = lambda m: (lambda x: m.sum(m.imag(m.sqrt(x)) + x))
+    x = np.array([0.0, 2.0])
+    with np.errstate(all="ignore"):
+        g = dualrev.grad(f(dnp))(x)
+        t = dualrev.jvp(f(dnp), (x,), (np.ones(2),))[1]
+        jg, jt = jax.grad(f(jnp))(x), jax.jvp(f(jnp), (x,), (np.ones(2),))[1]
+    assert_tree_close((g, t), (np.asarray(jg), np.asarray(jt)))
+    np.testing.assert_array_equal(g, [1.0, 1.0])
+
+
+def test_angle_of_a_real_value_as_jax():
+    """0 or π: derivative 0, nan at 0 and at nan (angle jumps there), as JAX."""
+    x = np.array([-1.5, 0.0, 2.0, np.nan])
+    with np.errstate(all="ignore"):
+        g = dualrev.grad(lambda x: dnp.sum(dnp.angle(x)))(x)
+        jg = jax.grad(lambda x: jnp.sum(jnp.angle(x)))(x)
+        t = dualrev.jvp(dnp.angle, (x,), (np.ones(4),))[1]
+        jt = jax.jvp(jnp.angle, (x,), (np.ones(4),))[1]
+    assert_tree_close((g, t), (np.asarray(jg), np.asarray(jt)))
+    assert np.isnan(g[1]) and g[0] == 0 and g[2] == 0
+
+
+def test_sigmoid_of_complex_values_as_jax():
+    from dualrev.nn import functional as F
+    z = np.array([1 + 1j, -0.5 + 2j, -3 - 0.2j])
+    assert_tree_close(F.sigmoid(z), np.asarray(jax.nn.sigmoid(z)))
+    g = dualrev.grad(lambda z: dnp.sum(dnp.abs(F.sigmoid(z)) ** 2))(z)
+    jg = jax.grad(lambda z: jnp.sum(jnp.abs(jax.nn.sigmoid(z)) ** 2))(z)
+    assert_tree_close(g, np.asarray(jg))
+
+
+def test_einsum_diagonal_keeps_inf_on_the_diagonal():
+    """The cotangent of an operand with a repeated subscript is placed on the
+    diagonal without multiplying by an identity (0 * inf would be nan off it)."""
+    x = np.array([[1000.0, 1.0], [1.0, 0.0]])
+    f = lambda m: (lambda a: m.sum(m.exp(m.einsum("ii->i", a))))
+    with np.errstate(all="ignore"):
+        g, jg = dualrev.grad(f(dnp))(x), jax.grad(f(jnp))(x)
+    assert_tree_close(g, np.asarray(jg))
+    assert g[0, 1] == 0 and g[1, 0] == 0

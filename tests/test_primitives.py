@@ -473,7 +473,6 @@ case("real", "complex", lambda m, a, b: m.real(_c(m, a, b) * _c(m, b, a)), Arg(2
 case("real", "of_real", lambda m, x: m.real(x) * x, Arg(3))
 case("real", "method", lambda m, a, b: (_c(m, a, b) ** 2).real, Arg(3), Arg(3))
 case("imag", "complex", lambda m, a, b: m.imag(_c(m, a, b) * _c(m, b, a)), Arg(2, 3), Arg(2, 3))
-case("imag", "of_real", lambda m, x: m.imag(x) + x, Arg(3))
 case("imag", "method", lambda m, a, b: (m.exp(_c(m, a, b))).imag, Arg(3), Arg(3))
 case("conj", "complex", lambda m, a, b: _r(m, m.conj(_c(m, a, b)) * m.exp(_c(m, b, a))), Arg(2, 3),
      Arg(2, 3))

@@ -9,6 +9,8 @@ from ..numpy._dispatch import unary
 
 
 def _sigmoid_impl(x):
+    if np.iscomplexobj(x):          # holomorphic: no sign to split on
+        return 1 / (1 + np.exp(-x))
     e = np.exp(-np.abs(x))          # never overflows
     return np.where(np.asarray(x) >= 0, 1 / (1 + e), e / (1 + e)).astype(np.result_type(x))
 

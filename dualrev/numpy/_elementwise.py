@@ -145,24 +145,29 @@ real_p = Primitive(
     "real", np.real,
     jvp=(lambda x_dot, ans, x: real(x_dot),),
     vjp=(lambda g, ans, x: g,))
-imag_p = Primitive(
+imag_p = Primitive(   # complex arguments only: the imaginary part of a real value is a constant
     "imag", np.imag,
     jvp=(lambda x_dot, ans, x: imag(x_dot),),
-    vjp=(lambda g, ans, x: g * -1j if _is_complex(x) else g * 0,))
+    vjp=(lambda g, ans, x: g * -1j,))
 conj_p = _unary_p("conj", np.conjugate,
     jvp=lambda x_dot, ans, x: conj(x_dot),
     vjp=lambda g, ans, x: conj(g))
 
 
 def _angle_coef(x):
-    """-i·conj(x)/|x|² (complex x): d angle(x) = Re(coef · dx)."""
-    return conj(x) * -1j / real(x * conj(x))
+    """d angle(x) = Re(coef · dx): coef = -i·conj(x)/|x|² for complex x; for real x,
+    0/x (angle is 0 or π: derivative 0, and nan at 0 and at nan, as JAX's atan2(0, x))."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if _is_complex(x):
+            return conj(x) * -1j / real(x * conj(x))
+        return 0.0 / x
 
 
 angle_p = Primitive(
     "angle", np.angle,
-    jvp=(lambda x_dot, ans, x: real(_angle_coef(x) * x_dot) if _is_complex(x) else x_dot * 0,),
-    vjp=(lambda g, ans, x: g * _angle_coef(x) if _is_complex(x) else g * 0,))
+    jvp=(lambda x_dot, ans, x: real(_angle_coef(x) * x_dot) if _is_complex(x)
+         else x_dot * _angle_coef(x),),
+    vjp=(lambda g, ans, x: g * _angle_coef(x),))
 where_p = Primitive(
     "where", np.where,
     jvp=(None, lambda x_dot, ans, c, x, y: where(c, x_dot, 0),
@@ -203,7 +208,15 @@ square = unary(square_p)
 abs = absolute = unary(abs_p, doc="Differentiable ``numpy.abs``; abs'(0) = 1 on reals, "
                                    "0 on complex values (as JAX).")
 real = unary(real_p, doc="Differentiable ``numpy.real``.")
-imag = unary(imag_p, doc="Differentiable ``numpy.imag``.")
+_imag = unary(imag_p)
+
+
+def imag(x):
+    """Differentiable ``numpy.imag``; of a real value, a constant (zeros), as JAX."""
+    if isinstance(x, Tracer) and not _is_complex(x):
+        return np.imag(strip(x))
+    return _imag(x)
+
 conj = conjugate = unary(conj_p, doc="Differentiable ``numpy.conjugate``.")
 angle = unary(angle_p, doc="Differentiable ``numpy.angle`` (radians); its derivative at 0 is nan.")
 

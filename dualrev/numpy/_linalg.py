@@ -6,7 +6,7 @@ import numpy as np
 
 from ..core import Primitive, Tracer, bind, strip
 from ._dispatch import CONVERSION_ERRORS, array_of, traced_arrays
-from ._elementwise import multiply
+from ._elementwise import multiply, where
 from ._shape import _reshape, broadcast_to, expand_dims, ravel, swapaxes
 
 
@@ -133,14 +133,29 @@ def _spread(ct, reduced, target, shape, subscripts, optimize):
         else:                                   # summed within this operand alone
             kept.append(False)
     if eyes:
+        # Broadcast along each repeat (times ones), then keep the diagonal by where: a
+        # contraction with an identity matrix would turn an inf or nan on the diagonal
+        # into nan off it (0 * inf).
         dtype = np.result_type(strip(ct))
         ct = einsum(",".join([reduced] + eyes) + "->" + spec_out, ct,
-                    *(np.eye(shape[target.index(e[0])], dtype=dtype) for e in eyes),
+                    *(np.ones((shape[target.index(e[0])],) * 2, dtype=dtype) for e in eyes),
                     optimize=optimize)
+        ct = where(_diagonal_mask(spec_out, eyes, np.shape(strip(ct))), ct, 0)
     if not all(kept):
         ct = _reshape(ct, tuple(n if k else 1 for n, k in zip(shape, kept)))
         ct = broadcast_to(ct, shape)
     return ct
+
+
+def _diagonal_mask(spec, eyes, shape):
+    """True where, for each pair of letters in ``eyes``, the two indices are equal."""
+    mask = np.ones(shape, dtype=bool)
+    for pair in eyes:
+        a, b = (spec.index(c) for c in pair)
+        ia = np.arange(shape[a]).reshape([-1 if k == a else 1 for k in range(len(shape))])
+        ib = np.arange(shape[b]).reshape([-1 if k == b else 1 for k in range(len(shape))])
+        mask = mask & (ia == ib)
+    return mask
 
 
 def _einsum_jvp(i):
