@@ -260,13 +260,15 @@ def test_imag_of_a_real_value_is_a_constant():
 
 def test_angle_of_a_real_value_as_jax():
     """0 or π: derivative 0, nan at 0 and at nan (angle jumps there), as JAX."""
-    x = np.array([-1.5, 0.0, 2.0, np.nan])
+    x = np.array([-1.5, 0.0, 2.0, np.nan, np.inf])
     with np.errstate(all="ignore"):
         g = dualrev.grad(lambda x: dnp.sum(dnp.angle(x)))(x)
         jg = jax.grad(lambda x: jnp.sum(jnp.angle(x)))(x)
-        t = dualrev.jvp(dnp.angle, (x,), (np.ones(4),))[1]
-        jt = jax.jvp(jnp.angle, (x,), (np.ones(4),))[1]
-    assert_tree_close((g, t), (np.asarray(jg), np.asarray(jt)))
+        t = dualrev.jvp(dnp.angle, (x,), (np.ones(5),))[1]
+        jt = jax.jvp(jnp.angle, (x,), (np.ones(5),))[1]
+        h = dualrev.hessian(lambda x: dnp.sum(dnp.angle(x)))(x)
+        jh = jax.hessian(lambda x: jnp.sum(jnp.angle(x)))(x)
+    assert_tree_close((g, t, h), (np.asarray(jg), np.asarray(jt), np.asarray(jh)))
     assert np.isnan(g[1]) and g[0] == 0 and g[2] == 0
 
 

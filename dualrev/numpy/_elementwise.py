@@ -156,11 +156,12 @@ conj_p = _unary_p("conj", np.conjugate,
 
 def _angle_coef(x):
     """d angle(x) = Re(coef · dx): coef = -i·conj(x)/|x|² for complex x; for real x,
-    0/x (angle is 0 or π: derivative 0, and nan at 0 and at nan, as JAX's atan2(0, x))."""
+    0/x² (angle is 0 or π: derivative 0, nan at 0 and at nan, and to every order as
+    JAX's atan2(0, x))."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if _is_complex(x):
             return conj(x) * -1j / real(x * conj(x))
-        return 0.0 / x
+        return 0.0 / (x * x)
 
 
 angle_p = Primitive(
