@@ -11,8 +11,8 @@ proof that it catches wrong rules.
   primitive.
 * The comparison and the known-disagreement oracle themselves.
 
-A failing seed prints its program; ``python -m tests.fuzz --seed N --programs 1``
-runs it again and shrinks it to the failing operations.
+A failing seed prints its program and the command that runs it again and shrinks
+it to the failing operations (``python -m tests.fuzz --seed N --programs 1 --ops 3-8``).
 """
 import numpy as np
 import pytest
@@ -25,35 +25,22 @@ FIRST_SEED = 20_000
 N_SEEDS = 160
 
 
-# The open bugs the fuzzer found (minimal reproducers below).
-SIGMOID_COMPLEX = ("sigmoid of a complex value: the implementation uses |x| and x >= 0, "
-                   "right for real x only (JAX: 1 / (1 + exp(-z)))")
-IMAG_OF_REAL = ("imag of a real value is differentiated as g * 0 instead of as a constant: "
-                "an inf cotangent further on, or a zero one meeting an infinite derivative "
-                "further back (sqrt'(0)), gives nan where JAX gives 0")
-ANGLE_OF_REAL = ("angle of a real value has derivative 0 everywhere, also at x = 0 and at "
-                 "nan, where README ('angle at 0: nan, as JAX') and JAX give nan")
-EINSUM_DIAGONAL_NAN = ("einsum with a repeated subscript (a diagonal): the cotangent is "
-                       "placed on the diagonal by a contraction with an identity matrix, so "
-                       "an inf or nan on the diagonal becomes nan off it (0 * inf), where "
-                       "JAX gives 0")
+# Open bugs (minimal reproducers under "bugs the fuzzer found").
+ANGLE_AT_INF = ("angle of a real value at x = +-inf: its second derivative is -0.0 in dualrev, "
+                "nan in JAX (JAX's rule -0/x**2 meets inf/inf one order up); dualrev's rule "
+                "0/x follows JAX at 0 and nan, not at inf, and README does not say which")
 
-
-# Seeds whose programs reach an open bug: strict, so that a fix shows up as an
-# XPASS, and the mark goes.
-def _open_bugs():
-    return {**{s: SIGMOID_COMPLEX for s in (20055, 20097, 20107, 20113, 20124, 20129, 20152,
-                                             20159)},
-            **{s: ANGLE_OF_REAL for s in (20084, 20153)}}
+# Seeds whose programs reach an open bug, {seed: the bug}: marked
+# xfail(strict=True), so that a fix shows up as an XPASS and the mark goes.
+OPEN_BUGS = {20084: ANGLE_AT_INF, 20153: ANGLE_AT_INF}
 
 
 def _seed_params():
     out = []
-    open_bugs = _open_bugs()
     for s in range(FIRST_SEED, FIRST_SEED + N_SEEDS):
         marks = ()
-        if s in open_bugs:
-            marks = pytest.mark.xfail(strict=True, reason=open_bugs[s])
+        if s in OPEN_BUGS:
+            marks = pytest.mark.xfail(strict=True, reason=OPEN_BUGS[s])
         out.append(pytest.param(s, marks=marks, id=str(s)))
     return out
 
@@ -95,7 +82,7 @@ def test_program_agrees_with_jax(seed):
     bad = [(c, m) for c, m in problems if not c.startswith(("known:", "rounding:"))]
     assert not bad, "\n".join(
         [f"{c}: {m}" for c, m in bad] + [prog.describe(),
-                                         f"# shrink: python -m tests.fuzz --seed {seed} --programs 1"])
+                                         f"# shrink it: {prog.command()}"])
 
 
 # ============================================================================ planted mistakes
@@ -128,11 +115,11 @@ def test_a_complex_only_mistake_is_caught_and_named(monkeypatch):
     assert f.check in ("grad", "vjp", "fwd_over_rev", "third"), f.report()
 
 
-# ============================================================================ open bugs
-# Minimal reproducers of the bugs the fuzzer found, against JAX.  Each is
-# xfail(strict=True): it fails now, naming the bug, and a fix turns it into an
-# XPASS that fails the suite until the mark (and the seeds' marks in
-# _open_bugs) are removed.
+# ============================================================================ bugs the fuzzer found
+# Minimal reproducers, against JAX, of the bugs the fuzzer found.  Fixed ones
+# are plain tests (of the fixed seeds, 20055, 20097, 20107, 20113, 20124, 20129,
+# 20152 and 20159 reached the first); an open one is marked xfail(strict=True,
+# reason=<the bug>), and its seeds are in OPEN_BUGS.
 
 def _both(fn, *args, transform=None):
     ours = (transform(dualrev) if transform else lambda f: f)(fn(dnp))(*args)
@@ -140,32 +127,44 @@ def _both(fn, *args, transform=None):
     return ours, theirs
 
 
-@pytest.mark.xfail(strict=True, reason=SIGMOID_COMPLEX)
-def test_open_bug_sigmoid_of_complex():
+def test_found_sigmoid_of_complex():
+    """sigmoid of a complex value used |x| and x >= 0 (right for real x only)."""
     z = np.array([1 + 1j, -0.5 + 2j])
     assert fuzz.compare(np.asarray(fuzz.DUALREV.sigmoid(z)), np.asarray(fuzz.JAX.sigmoid(z))) is None
 
 
-@pytest.mark.xfail(strict=True, reason=IMAG_OF_REAL)
-def test_open_bug_imag_of_real_is_not_a_constant():
+def test_found_imag_of_real_is_a_constant():
+    """imag of a real value was differentiated as g * 0: against sqrt'(0) = inf
+    further back that is 0 * inf = nan, where JAX (a constant) gives 0."""
     with np.errstate(all="ignore"):
         ours, theirs = _both(lambda m: lambda x: m.imag(m.sqrt(x)), 0.0,
                              transform=lambda ad: ad.grad)
     assert fuzz.compare(np.asarray(ours), np.asarray(theirs)) is None, (ours, theirs)
 
 
-@pytest.mark.xfail(strict=True, reason=ANGLE_OF_REAL)
-def test_open_bug_angle_of_real_at_zero():
-    ours, theirs = _both(lambda m: m.angle, 0.0, transform=lambda ad: ad.grad)
+def test_found_angle_of_real_at_zero():
+    """angle of a real value had derivative 0 at x = 0 too, where README ('angle at
+    0: nan, as JAX') and JAX give nan."""
+    with np.errstate(all="ignore"):
+        ours, theirs = _both(lambda m: m.angle, 0.0, transform=lambda ad: ad.grad)
     assert fuzz.compare(np.asarray(ours), np.asarray(theirs)) is None, (ours, theirs)
 
 
-@pytest.mark.xfail(strict=True, reason=EINSUM_DIAGONAL_NAN)
-def test_open_bug_einsum_diagonal_spreads_nan():
+def test_found_einsum_diagonal_keeps_nan_on_it():
+    """einsum's cotangent on a diagonal ('ii->i') was placed by a contraction with
+    an identity matrix: an inf on the diagonal became nan off it (0 * inf), where
+    the derivative is 0 (JAX: 0)."""
     x = np.array([[1000.0, 1.0], [1.0, 0.0]])     # exp(1000) = inf on the diagonal
     with np.errstate(all="ignore"):
         ours, theirs = _both(lambda m: lambda a: m.sum(m.exp(m.einsum("ii->i", a))), x,
                              transform=lambda ad: ad.grad)
+    assert fuzz.compare(np.asarray(ours), np.asarray(theirs)) is None, (ours, theirs)
+
+
+@pytest.mark.xfail(strict=True, reason=ANGLE_AT_INF)
+def test_open_bug_angle_of_real_at_infinity():
+    with np.errstate(all="ignore"):
+        ours, theirs = _both(lambda m: m.angle, -np.inf, transform=lambda ad: ad.hessian)
     assert fuzz.compare(np.asarray(ours), np.asarray(theirs)) is None, (ours, theirs)
 
 
