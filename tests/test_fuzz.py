@@ -25,14 +25,10 @@ FIRST_SEED = 20_000
 N_SEEDS = 160
 
 
-# Open bugs (minimal reproducers under "bugs the fuzzer found").
-ANGLE_AT_INF = ("angle of a real value at x = +-inf: its second derivative is -0.0 in dualrev, "
-                "nan in JAX (JAX's rule -0/x**2 meets inf/inf one order up); dualrev's rule "
-                "0/x follows JAX at 0 and nan, not at inf, and README does not say which")
-
 # Seeds whose programs reach an open bug, {seed: the bug}: marked
 # xfail(strict=True), so that a fix shows up as an XPASS and the mark goes.
-OPEN_BUGS = {20084: ANGLE_AT_INF, 20153: ANGLE_AT_INF}
+# None open: the bugs found so far are fixed (see "bugs the fuzzer found").
+OPEN_BUGS = {}
 
 
 def _seed_params():
@@ -118,8 +114,8 @@ def test_a_complex_only_mistake_is_caught_and_named(monkeypatch):
 # ============================================================================ bugs the fuzzer found
 # Minimal reproducers, against JAX, of the bugs the fuzzer found.  Fixed ones
 # are plain tests (of the fixed seeds, 20055, 20097, 20107, 20113, 20124, 20129,
-# 20152 and 20159 reached the first); an open one is marked xfail(strict=True,
-# reason=<the bug>), and its seeds are in OPEN_BUGS.
+# 20152 and 20159 reached the first, 20084 and 20153 the last); an open one is
+# marked xfail(strict=True, reason=<the bug>), and its seeds go in OPEN_BUGS.
 
 def _both(fn, *args, transform=None):
     ours = (transform(dualrev) if transform else lambda f: f)(fn(dnp))(*args)
@@ -161,8 +157,9 @@ def test_found_einsum_diagonal_keeps_nan_on_it():
     assert fuzz.compare(np.asarray(ours), np.asarray(theirs)) is None, (ours, theirs)
 
 
-@pytest.mark.xfail(strict=True, reason=ANGLE_AT_INF)
-def test_open_bug_angle_of_real_at_infinity():
+def test_found_angle_of_real_at_infinity():
+    """angle of a real value: its second derivative at -inf was -0.0 where JAX's is
+    nan (0/x, then 0/x**2, as JAX's atan2(0, x))."""
     with np.errstate(all="ignore"):
         ours, theirs = _both(lambda m: m.angle, -np.inf, transform=lambda ad: ad.hessian)
     assert fuzz.compare(np.asarray(ours), np.asarray(theirs)) is None, (ours, theirs)
