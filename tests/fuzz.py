@@ -59,6 +59,7 @@ the concrete values of its operands) and printed as source with its seed, so
 """
 import argparse
 import math
+import signal
 import sys
 import time
 import traceback
@@ -74,6 +75,8 @@ else:                       # imported by pytest, with tests/ on sys.path
     import helpers
 
 jax, jnp, dualrev, dnp = helpers.jax, helpers.jnp, helpers.dualrev, helpers.dnp
+from jax.custom_derivatives import SymbolicZero  # noqa: E402
+
 from dualrev.core import registry  # noqa: E402
 from dualrev.nn import functional as _functional  # noqa: E402
 from dualrev.numpy._shape import set_item as _set_item  # noqa: E402
@@ -1510,14 +1513,22 @@ def _power_cv(x, y):
     return jnp.power(x, y)
 
 
-@_power_cv.defjvp
 def _power_cv_jvp(primals, tangents):
+    # Symbolic zeros: a constant operand adds no term (as in JAX's own rule), so
+    # log(x) of a negative constant base, or 0**-1 of a constant zero base, stays out.
     x, y = primals
     tx, ty = tangents
     ans = _power_cv(x, y)
-    dx = y * _power_cv(jnp.where((y == 0) & (x == 0), jnp.ones_like(x), x), y - 1)
-    dy = ans * jnp.log(jnp.where(x == 0, jnp.ones_like(x), x))
-    return ans, tx * dx + ty * dy
+    out = jnp.zeros_like(ans)
+    if not isinstance(tx, SymbolicZero):
+        out = out + tx * (y * _power_cv(jnp.where((y == 0) & (x == 0), jnp.ones_like(x), x),
+                                        y - 1))
+    if not isinstance(ty, SymbolicZero):
+        out = out + ty * (ans * jnp.log(jnp.where(x == 0, jnp.ones_like(x), x)))
+    return ans, out
+
+
+_power_cv.defjvp(_power_cv_jvp, symbolic_zeros=True)
 
 
 @jax.custom_jvp
@@ -1832,6 +1843,7 @@ class Stats:
     known: Counter = field(default_factory=Counter)
     rounding: list = field(default_factory=list)
     seconds: float = 0.0
+    interrupted: bool = False
 
     def merge(self, other):
         self.programs += other.programs
@@ -1842,51 +1854,63 @@ class Stats:
         self.oracle_errors.update(other.oracle_errors)
         self.known.update(other.known)
         self.rounding += other.rounding
+        self.interrupted |= other.interrupted
 
 
 def campaign(seed, programs, n_ops=(3, 10), stop_after=None, do_shrink=True, verbose=False,
-             kind=None, special=None, focus=None, skip=()):
+             kind=None, special=None, focus=None, skip=(), deadline=None):
     """Run programs with seeds seed, seed+1, ...; returns Stats.  stop_after: stop
-    after that many failures; do_shrink: find the shortest failing ops (slower)."""
+    after that many failures; do_shrink: find the shortest failing ops (slower);
+    deadline: a time.time() to stop at.  Interrupted (Ctrl-C, SIGTERM), it returns
+    what it has."""
     stats = Stats()
     t0 = time.perf_counter()
-    for s in range(seed, seed + programs):
-        try:
-            prog = generate(s, n_ops, kind, special, focus, skip)
-        except Exception as e:  # noqa: BLE001
-            stats.failures.append(Failure(s, "generate", f"{type(e).__name__}: {e}",
-                                          traceback.format_exc()))
-            if verbose:
-                print(stats.failures[-1].report(), flush=True)
-            continue
-        stats.programs += 1
-        stats.kinds[prog.kind] += 1
-        stats.ops.update(op.spec for op in prog.ops)
-        n, probs = check_one(prog, first=True)
-        stats.checks += n
-        for check, msg in probs:
-            if check.startswith("known:"):
-                stats.known[msg] += 1
-                continue
-            if check.startswith("rounding:"):
-                stats.rounding.append(s)
-                if verbose:
-                    print(f"# seed {s} set aside ({check}): {msg}", flush=True)
-                continue
-            if check.startswith("oracle:"):
-                stats.oracle_errors[check] += 1
-                if verbose:
-                    print(f"# oracle error, seed {s}: {msg}\n{prog.describe()}", flush=True)
-                continue
-            fail = examine(prog, check, msg, do_shrink)
-            stats.failures.append(fail)
-            if verbose:
-                print(fail.report(), flush=True)
-            break           # one failure per program: the rest usually follow from it
-        if stop_after is not None and len(stats.failures) >= stop_after:
-            break
+    try:
+        for s in range(seed, seed + programs):
+            if deadline is not None and time.time() > deadline:
+                break
+            _one(stats, s, n_ops, do_shrink, verbose, kind, special, focus, skip)
+            if stop_after is not None and len(stats.failures) >= stop_after:
+                break
+    except KeyboardInterrupt:
+        stats.interrupted = True
     stats.seconds = time.perf_counter() - t0
     return stats
+
+
+def _one(stats, s, n_ops, do_shrink, verbose, kind, special, focus, skip):
+    try:
+        prog = generate(s, n_ops, kind, special, focus, skip)
+    except Exception as e:  # noqa: BLE001
+        stats.failures.append(Failure(s, "generate", f"{type(e).__name__}: {e}",
+                                      traceback.format_exc()))
+        if verbose:
+            print(stats.failures[-1].report(), flush=True)
+        return
+    n, probs = check_one(prog, first=True)
+    stats.programs += 1
+    stats.kinds[prog.kind] += 1
+    stats.ops.update(op.spec for op in prog.ops)
+    stats.checks += n
+    for check, msg in probs:
+        if check.startswith("known:"):
+            stats.known[msg] += 1
+            continue
+        if check.startswith("rounding:"):
+            stats.rounding.append(s)
+            if verbose:
+                print(f"# seed {s} set aside ({check}): {msg}", flush=True)
+            continue
+        if check.startswith("oracle:"):
+            stats.oracle_errors[check] += 1
+            if verbose:
+                print(f"# oracle error, seed {s}: {msg}\n{prog.describe()}", flush=True)
+            continue
+        fail = examine(prog, check, msg, do_shrink)
+        stats.failures.append(fail)
+        if verbose:
+            print(fail.report(), flush=True)
+        break           # one failure per program: the rest usually follow from it
 
 
 def _worker(a):
@@ -1896,7 +1920,8 @@ def _worker(a):
 
 def summary(stats, wall):
     lines = [f"programs: {stats.programs}   checks: {stats.checks}   "
-             f"failures: {len(stats.failures)}   time: {wall:.1f} s",
+             f"failures: {len(stats.failures)}   time: {wall:.1f} s" +
+             ("   (interrupted)" if stats.interrupted else ""),
              "kinds: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.kinds.items())),
              "ops drawn per primitive: " + ", ".join(f"{k} {v}"
                                                      for k, v in sorted(stats.ops.items()))]
@@ -1926,6 +1951,7 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0, help="the first program's seed")
     p.add_argument("--programs", type=int, default=200)
     p.add_argument("--jobs", type=int, default=1, help="worker processes")
+    p.add_argument("--minutes", type=float, help="stop after this long (then summarise)")
     p.add_argument("--ops", default="3-10", help="range of op counts, e.g. 3-10")
     p.add_argument("--kind", choices=["real", "complex", "holo"], help="only this kind")
     p.add_argument("--special", choices=["smooth", "ties", "zeros", "nonsmooth", "infnan"],
@@ -1939,7 +1965,10 @@ def main(argv=None):
     lo, _, hi = args.ops.partition("-")
     kw = dict(n_ops=(int(lo), int(hi or lo)), kind=args.kind, special=args.special,
               focus=args.focus, skip=tuple(filter(None, args.skip.split(","))),
-              do_shrink=not args.no_shrink, verbose=not args.quiet)
+              do_shrink=not args.no_shrink, verbose=not args.quiet,
+              deadline=time.time() + 60 * args.minutes if args.minutes else None)
+    # SIGTERM (a timeout) ends the campaign as Ctrl-C does: with its summary.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     t0 = time.perf_counter()
     if args.show:
         for s in range(args.seed, args.seed + args.programs):
@@ -1954,8 +1983,11 @@ def main(argv=None):
                 for s in range(args.seed, args.seed + args.programs, chunk)]
         stats = Stats()
         with mp.get_context("spawn").Pool(args.jobs) as pool:
-            for st in pool.imap_unordered(_worker, work):
-                stats.merge(st)
+            try:
+                for st in pool.imap_unordered(_worker, work):
+                    stats.merge(st)
+            except KeyboardInterrupt:
+                stats.interrupted = True
     print(summary(stats, time.perf_counter() - t0))
     return 1 if stats.failures else 0
 
