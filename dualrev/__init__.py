@@ -13,6 +13,7 @@ import numpy as _np
 from . import numpy  # noqa: F401  (defines the primitives first)
 from .api import (float0, grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, make_tape,  # noqa: F401
                   stop_gradient, value_and_grad, vjp)
+from .batching import vmap  # noqa: F401
 from .core import EscapedTracerError, Primitive, Tracer, registry  # noqa: F401
 from .forward import Dual, dual  # noqa: F401
 from .reverse import Tape, Var  # noqa: F401

@@ -6,7 +6,9 @@ import numpy as np
 
 from .core import Tracer, strip as _strip
 from .forward import Dual, DualTrace
-from .numpy import stack as _stack, reshape as _reshape
+from .batching import vmap
+from .numpy import concatenate as _concatenate, expand_dims as _expand_dims
+from .numpy import getitem as _getitem, moveaxis as _moveaxis, reshape as _reshape
 from .reverse import ListingTape, Tape, Var
 from .graph import graph_var as _graph_var
 from .tensor import Tensor, _wrap as _box, unbox_input as _unbox_input
@@ -419,13 +421,71 @@ def _flat_inputs(args, nums, where, holomorphic=False, allow_int=False):
     return trees, leaves
 
 
-def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
-    """The Jacobian by forward mode, one JVP per input element, as ``jax.jacfwd``.
+def _check_chunk_size(chunk_size, where):
+    if chunk_size is None:
+        return
+    if not isinstance(chunk_size, numbers.Integral) or isinstance(chunk_size, bool):
+        raise TypeError(f"{where}: chunk_size must be a positive int or None, got "
+                        f"{chunk_size!r}")
+    if chunk_size < 1:
+        raise ValueError(f"{where}: chunk_size must be at least 1 (directions per batched "
+                         f"pass), got {chunk_size}")
+
+
+def _chunks(n, chunk_size):
+    """(start, stop) of each batch of directions."""
+    step = n if chunk_size is None else chunk_size
+    return [(a, min(a + step, n)) for a in range(0, n, max(step, 1))]
+
+
+def _one_hots(leaves, start, stop):
+    """Directions start..stop-1 of the standard basis over the flattened leaves: for each
+    leaf, an array (stop - start,) + its shape (its dtype) holding their parts."""
+    out, offset = [], 0
+    for x in leaves:
+        shape, n = np.shape(x), int(np.prod(np.shape(x)))
+        b = np.zeros((stop - start, n), dtype=np.result_type(_strip(x)))
+        lo, hi = max(start, offset), min(stop, offset + n)
+        if lo < hi:
+            b[np.arange(lo - start, hi - start), np.arange(lo - offset, hi - offset)] = 1
+        out.append(b.reshape((stop - start,) + shape))
+        offset += n
+    return out
+
+
+def _stacked_directions(parts):
+    """One array per leaf: the directions' results of each chunk, concatenated along
+    the leading (direction) axis."""
+    return [p[0] if len(p) == 1 else _concatenate(p, axis=0) for p in zip(*parts)]
+
+
+def _split_axis(a, sizes, axis, shapes):
+    """a split along ``axis`` into pieces of the given sizes, each reshaped there to its
+    shape (an axis of length n becomes the axes of shape, of size n)."""
+    out, start = [], 0
+    nd = np.ndim(a)
+    axis %= nd
+    for n, shape in zip(sizes, shapes):
+        piece = a if n == np.shape(a)[axis] else _getitem(
+            a, (slice(None),) * axis + (slice(start, start + n),))
+        s = np.shape(piece)
+        out.append(_reshape(piece, s[:axis] + tuple(shape) + s[axis + 1:]))
+        start += n
+    return out
+
+
+def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None):
+    """The Jacobian by forward mode, as ``jax.jacfwd``: the whole basis of input
+    directions is pushed forward as one batch of tangents (``vmap`` of ``jvp``), so
+    the function runs once; ``chunk_size`` directions per pass bound the memory (as
+    ``torch.func.jacfwd``), with the same result for every chunk size.
 
     The result has the output's structure; each leaf holds, per input leaf,
     an array of shape ``out.shape + in.shape``.  Complex inputs need
     ``holomorphic=True`` (then the outputs must be complex too).
     """
+    _check_chunk_size(chunk_size, "jacfwd")
+
     def jac(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), "jacfwd")
         trees, leaves = _flat_inputs(args, nums, "jacfwd", holomorphic)
@@ -438,44 +498,35 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
                 full[n] = tree_unflatten(t, [next(it) for _ in ls])
             return fun(*full, **kwargs)
 
-        cols, out, aux = [], None, None
-        for li, x in enumerate(flat):
-            for e in range(int(np.prod(np.shape(x)))):
-                tang = [_zeros_like(y) for y in flat]
-                tang[li] = _basis(x, e)
-                res = jvp(f, tuple(flat), tuple(tang), has_aux=has_aux)
-                out, t_out = res[0], res[1]
-                aux = res[2] if has_aux else None
-                cols.append((li, t_out))
-        if not flat or not cols:
+        def push(*tangents):
+            res = jvp(f, tuple(flat), tangents, has_aux=has_aux)
+            return res if has_aux else res + (None,)
+
+        sizes = [int(np.prod(np.shape(x))) for x in flat]
+        parts, out, aux = [], None, None
+        for start, stop in _chunks(sum(sizes), chunk_size):
+            out, t_out, aux = vmap(push, out_axes=(None, 0, None))(
+                *_one_hots(flat, start, stop))
+            parts.append(tree_flatten(t_out)[0])
+        if not parts:
             out, aux = _split_aux(f(*flat), has_aux, "jacfwd")
         o_leaves, o_tree = tree_flatten(out)
         if holomorphic:
             _check_output_dtype([_unbox(o) for o in o_leaves], True, "jacfwd")
         per_out = []
         for oi, o in enumerate(o_leaves):
-            per_in = []
-            for li, x in enumerate(flat):
-                ts = [tree_flatten(t)[0][oi] for (lj, t) in cols if lj == li]
-                per_in.append(_block(ts, -1, np.shape(o) + np.shape(x), o))
+            if parts:
+                col = _moveaxis(_stacked_directions(parts)[oi], 0, -1)
+                per_in = _split_axis(col, sizes, -1, [np.shape(x) for x in flat])
+            else:
+                per_in = [_zeros(np.shape(o) + np.shape(x), o) for x in flat]
             per_out.append(_regroup(per_in, trees, leaves, single))
         J = tree_unflatten(o_tree, per_out)
         return (J, aux) if has_aux else J
     return functools.wraps(fun)(jac)
 
 
-def _basis(x, e):
-    """The e-th one-hot array with x's shape and dtype."""
-    b = np.zeros(np.size(_strip(x)), dtype=np.result_type(_strip(x)))
-    b[e] = 1
-    return b.reshape(np.shape(x))
-
-
-def _block(parts, axis, shape, like):
-    """One Jacobian block: the per-element derivatives stacked along axis,
-    or zeros of like's dtype when there are none."""
-    if parts:
-        return _reshape(_stack(parts, axis=axis), shape)
+def _zeros(shape, like):
     return np.zeros(shape, dtype=np.result_type(_strip(like)))
 
 
@@ -485,13 +536,19 @@ def _regroup(per_in, trees, leaves, single):
     return grouped[0] if single else grouped
 
 
-def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
-    """The Jacobian by reverse mode, one VJP per output element, as ``jax.jacrev``.
+def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, *,
+           chunk_size=None):
+    """The Jacobian by reverse mode, as ``jax.jacrev``: the function is recorded
+    once and the whole basis of output cotangents is pulled back through that
+    recording as one batch (``vmap`` of the pullback); ``chunk_size`` cotangents per
+    pass bound the memory, with the same result for every chunk size.
 
     Complex outputs need ``holomorphic=True`` (then the inputs must be complex
     too); with ``allow_int=True`` an integer input's block is zeros of its dtype,
     as JAX.
     """
+    _check_chunk_size(chunk_size, "jacrev")
+
     def jac(*args, **kwargs):
         single, nums = _argnums_tuple(argnums, len(args), "jacrev")
         trees, leaves = _flat_inputs(args, nums, "jacrev", holomorphic, allow_int)
@@ -502,27 +559,40 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
         _check_output_dtype(pull.out_leaves, holomorphic, "jacrev")
         flat_in = [x for ls in leaves for x in ls]
         ints = [allow_int and _is_int_leaf(x) for x in flat_in]
+        sizes = [int(np.prod(np.shape(o))) for o in pull.out_leaves]
+
+        def pull_flat(*cts):
+            g = pull(tree_unflatten(o_tree, list(cts)))
+            return [x for gi in g for x in tree_flatten(gi)[0]]
+
+        parts = []
+        for start, stop in _chunks(sum(sizes), chunk_size):
+            cts = _one_hots(pull.out_leaves, start, stop)
+            if stop - start == 1:      # one direction: no batch needed
+                parts.append([_expand_dims(g, 0) for g in pull_flat(*(c[0] for c in cts))])
+            else:
+                parts.append(vmap(pull_flat)(*cts))
+        rows = _stacked_directions(parts) if parts else [None] * len(flat_in)
+        blocks = [None if ints[li] or r is None else
+                  _split_axis(r, sizes, 0, [np.shape(o) for o in pull.out_leaves])
+                  for li, r in enumerate(rows)]
         per_out = []
-        for oi, o in enumerate(o_leaves):
-            rows = []
-            for e in range(int(np.prod(np.shape(o)))):
-                cts = [_zeros_like(y) for y in o_leaves]
-                cts[oi] = _basis(o, e)
-                g = pull(tree_unflatten(o_tree, cts))
-                rows.append([x for gi in g for x in tree_flatten(gi)[0]])
-            per_in = [_block([] if ints[li] else [r[li] for r in rows], 0,
-                             np.shape(o) + np.shape(x), x)
-                      for li, x in enumerate(flat_in)]
+        for oi, o in enumerate(pull.out_leaves):
+            per_in = [_zeros(np.shape(o) + np.shape(x), x) if blocks[li] is None
+                      else blocks[li][oi] for li, x in enumerate(flat_in)]
             per_out.append(_regroup(per_in, trees, leaves, single))
         J = tree_unflatten(o_tree, per_out)
         return (J, aux) if has_aux else J
     return functools.wraps(fun)(jac)
 
 
-def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
-    """The Hessian, forward over reverse: ``jacfwd(jacrev(fun))``; with has_aux
-    ``(hessian, aux)``."""
-    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
+def hessian(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None):
+    """The Hessian, forward over reverse: ``jacfwd(jacrev(fun))``, each batched (the
+    basis of input directions pushed through the gradient as one batch);
+    ``chunk_size`` bounds the directions per pass.  With has_aux ``(hessian, aux)``."""
+    _check_chunk_size(chunk_size, "hessian")
+    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic, chunk_size=chunk_size),
+                  argnums, has_aux, holomorphic, chunk_size=chunk_size)
 
 
 def stop_gradient(x):
@@ -578,4 +648,4 @@ def _fmt_aval(shape, dtype):
 
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev",
-           "hessian", "hvp", "stop_gradient", "make_tape"]
+           "hessian", "hvp", "stop_gradient", "make_tape", "vmap"]

@@ -83,10 +83,13 @@ def open_level_zero():
 
 
 class Tracer:
-    """A value being traced by one transformation.  Subclasses: Dual, Var."""
+    """A value being traced by one transformation.  Subclasses: Dual, Var (which
+    carry a derivative) and Batched (a batch of values, for vmap)."""
 
     __slots__ = ()
     __array_priority__ = 1000
+    # A derivative-carrying tracer is dropped by strip; a batched value is kept.
+    _is_value = False
 
     @property
     def shape(self):
@@ -151,8 +154,15 @@ class Tracer:
 
 
 def strip(x):
-    """The innermost primal value of x: every trace's derivative dropped."""
+    """x with every trace's derivative dropped: its innermost primal value.
+
+    Under vmap the batch is part of the value, not a derivative: a batched
+    value is kept (with the derivatives inside it dropped), and what is
+    computed from it with NumPy's functions stays batched.
+    """
     while isinstance(x, Tracer):
+        if x._is_value:
+            return x._stripped()
         x = x.primal
     return x
 
@@ -212,8 +222,44 @@ class MissingRule:
             f"{self.argnum}, or pass that argument through dualrev.stop_gradient")
 
 
+def broadcasting(prim):
+    """The batching rule of an elementwise primitive whose arguments broadcast:
+    each batched argument (batch axis first) gets length-1 axes after its batch
+    axis up to the largest per-example rank, so that NumPy's broadcasting lines
+    the per-example axes up; then the primitive runs once on the whole batch."""
+    def rule(batched, *args, **params):
+        if len(args) > 1:
+            ranks = [np.ndim(a) - b for a, b in zip(args, batched)]
+            top = max(ranks)
+            if any(b and r < top for b, r in zip(batched, ranks)):
+                from .numpy._shape import lift_batch
+                args = [lift_batch(a, top - r) if b and r < top else a
+                        for a, b, r in zip(args, batched, ranks)]
+        return bind(prim, args, params)
+    rule.__qualname__ = f"broadcasting({prim.name})"
+    return rule
+
+
+class MissingBatchRule:
+    """Stands in for the batching rule of a primitive declared without one."""
+
+    __slots__ = ("prim",)
+
+    def __init__(self, prim):
+        self.prim = prim
+
+    def __repr__(self):
+        return f"<missing batching rule of {self.prim.name}>"
+
+    def __call__(self, batched, *args, **params):
+        raise NotImplementedError(
+            f"primitive '{self.prim.name}' has no batching rule, so it cannot run under "
+            f"vmap (nor under jacfwd, jacrev or hessian, which batch their directions); "
+            f"declare its batch= rule")
+
+
 class Primitive:
-    """One operation: its implementation, JVP rules and VJP rules.
+    """One operation: its implementation, JVP rules, VJP rules and batching rule.
 
     ``jvp`` and ``vjp`` are tuples with one rule per positional argument
     (``None`` for an argument that is never differentiated), or a single
@@ -225,6 +271,13 @@ class Primitive:
     ``rule(g, ans, *args, **params)``; both are written with dualrev.numpy so
     that an outer transformation records them.
 
+    The batching rule (for vmap) is called ``batch(batched, *args, **params)``:
+    ``batched[i]`` says whether ``args[i]`` carries a batch axis, always its
+    first; it returns the batched output, batch axis first, computed once for
+    the whole batch (with dualrev.numpy or ``bind``, so that outer
+    transformations record it).  ``batch=broadcasting`` is the generic rule of
+    elementwise primitives, and the default of those declared ``elementwise``.
+
     What a VJP rule reads (``ans`` and which arguments) is found once from
     its code: the tape keeps only those residuals.  ``elementwise`` declares
     that a one-argument call keeps its argument's shape and dtype.
@@ -235,10 +288,14 @@ class Primitive:
         ...     vjp=(lambda g, ans, x: g * cos(x),))
     """
 
-    def __init__(self, name, impl, jvp, vjp, *, elementwise=False, register=True):
+    def __init__(self, name, impl, jvp, vjp, *, batch=None, elementwise=False, register=True):
         self.name = name
         self.impl = impl
         self.elementwise = elementwise
+        if batch is None and elementwise:
+            batch = broadcasting
+        self.batch = (batch(self) if batch is broadcasting else
+                      batch if batch is not None else MissingBatchRule(self))
         self._jvp = jvp
         self._vjp = vjp
         self.jvp_rules = self._filled("JVP", jvp) if isinstance(jvp, tuple) else None   # fixed arity

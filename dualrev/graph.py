@@ -384,7 +384,7 @@ def graph_var(x):
     while isinstance(x, Tracer):
         if x.__class__ is Var and x._trace.level == 0:
             return resolve(x)
-        x = x.primal
+        x = x.val if x._is_value else x.primal
     return None
 
 

@@ -18,6 +18,8 @@ from ._elementwise import (abs, absolute, add, angle, astype, ceil, conj, conjug
                            subtract, tan, tanh, true_divide, where)
 from ._creation import full, full_like  # noqa: F401
 from ._elementwise import fmod, mod, remainder  # noqa: F401
+from ._elementwise import (bitwise_and, bitwise_not, bitwise_or, bitwise_xor, invert,  # noqa: F401
+                           logical_xor, trunc)
 from ._linalg import dot, einsum, matmul, outer  # noqa: F401
 from ._reductions import _unbroadcast, amax, amin, max, mean, min, prod, sum  # noqa: F401
 from ._shape import (broadcast_to, concatenate, expand_dims, getitem, moveaxis,  # noqa: F401

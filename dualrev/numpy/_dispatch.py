@@ -48,8 +48,14 @@ def binary(prim, np_fn=None, doc=None):
 def nondiff(np_fn, name=None):
     """A NumPy function whose result carries no derivative: tracers are stripped."""
     def fn(*args, **kwargs):
+        args_s = [strip(a) for a in args]
+        kwargs_s = {k: strip(v) for k, v in kwargs.items()}
+        if any(isinstance(a, Tracer) for a in args_s) or any(
+                isinstance(v, Tracer) for v in kwargs_s.values()):
+            from ..batching import nondiff_batched      # a value batched by vmap
+            return nondiff_batched(fn, np_fn, args_s, kwargs_s)
         try:
-            return np_fn(*(strip(a) for a in args), **{k: strip(v) for k, v in kwargs.items()})
+            return np_fn(*args_s, **kwargs_s)
         except CONVERSION_ERRORS:
             if not (any(map(holds_tracer, args)) or any(map(holds_tracer, kwargs.values()))):
                 raise

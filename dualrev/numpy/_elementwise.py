@@ -9,15 +9,15 @@ import operator
 
 import numpy as np
 
-from ..core import Primitive, Tracer, bind, strip
+from ..core import Primitive, Tracer, bind, broadcasting, strip
 from ._dispatch import CONVERSION_ERRORS, binary, nondiff, traced_array, traced_arrays, unary
 
 
 def _weights(x, y, g):
     """maximum/minimum tie split: 1 where x wins, 0.5 on ties, 0 where y wins."""
     xs, ys = strip(x), strip(y)
-    w = np.where(xs > ys, 1.0, np.where(xs == ys, 0.5, 0.0))
-    return w.astype(np.result_type(strip(g)), copy=False)
+    dt = np.result_type(strip(g)).type
+    return where(xs > ys, dt(1), where(xs == ys, dt(0.5), dt(0)))
 
 
 def _pow_dx(t, x, y):
@@ -54,37 +54,44 @@ def _unary_p(name, impl, jvp, vjp, **kw):
 add_p = Primitive(
     "add", operator.add,
     jvp=(lambda x_dot, ans, x, y: x_dot, lambda y_dot, ans, x, y: y_dot),
-    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g))
+    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g),
+    batch=broadcasting)
 subtract_p = Primitive(
     "subtract", operator.sub,
     jvp=(lambda x_dot, ans, x, y: x_dot, lambda y_dot, ans, x, y: negative(y_dot)),
-    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g)))
+    vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g)),
+    batch=broadcasting)
 multiply_p = Primitive(
     "multiply", operator.mul,
     jvp=(lambda x_dot, ans, x, y: x_dot * y, lambda y_dot, ans, x, y: x * y_dot),
-    vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: x * g))
+    vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: x * g),
+    batch=broadcasting)
 divide_p = Primitive(
     "divide", operator.truediv,
     jvp=(lambda x_dot, ans, x, y: x_dot / y, lambda y_dot, ans, x, y: -(y_dot * ans) / y),
-    vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -(g * ans) / y))
+    vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -(g * ans) / y),
+    batch=broadcasting)
 power_p = Primitive(
     "power", operator.pow,
     jvp=(lambda x_dot, ans, x, y: _pow_dx(x_dot, x, y),
          lambda y_dot, ans, x, y: y_dot * (ans * _log_base(x))),
     vjp=(lambda g, ans, x, y: _pow_dx(g, x, y),
-         lambda g, ans, x, y: g * (ans * _log_base(x))))
+         lambda g, ans, x, y: g * (ans * _log_base(x))),
+    batch=broadcasting)
 maximum_p = Primitive(
     "maximum", np.maximum,
     jvp=(lambda x_dot, ans, x, y: x_dot * _weights(x, y, x_dot),
          lambda y_dot, ans, x, y: y_dot * _weights(y, x, y_dot)),
     vjp=(lambda g, ans, x, y: g * _weights(x, y, g),
-         lambda g, ans, x, y: g * _weights(y, x, g)))
+         lambda g, ans, x, y: g * _weights(y, x, g)),
+    batch=broadcasting)
 minimum_p = Primitive(
     "minimum", np.minimum,
     jvp=(lambda x_dot, ans, x, y: x_dot * _weights(y, x, x_dot),
          lambda y_dot, ans, x, y: y_dot * _weights(x, y, y_dot)),
     vjp=(lambda g, ans, x, y: g * _weights(y, x, g),
-         lambda g, ans, x, y: g * _weights(x, y, g)))
+         lambda g, ans, x, y: g * _weights(x, y, g)),
+    batch=broadcasting)
 
 negative_p = _unary_p("negative", operator.neg,
     jvp=lambda x_dot, ans, x: negative(x_dot),
@@ -137,18 +144,21 @@ abs_p = Primitive(
     jvp=(lambda x_dot, ans, x: real(_unit(x, ans) * x_dot) if _is_complex(x)
          else where(strip(x) >= 0, x_dot, negative(x_dot)),),
     vjp=(lambda g, ans, x: g * _unit(x, ans) if _is_complex(x)
-         else where(strip(x) >= 0, g, negative(g)),))
+         else where(strip(x) >= 0, g, negative(g)),),
+    batch=broadcasting)
 # real, imag, conj and angle.  Under JAX's convention a VJP is the transpose of the
 # JVP over the reals: the transpose of Re(c·dz) is g ↦ g·c, and a real cotangent
 # reaching a complex input is made complex by the central cast (``_unbroadcast``).
 real_p = Primitive(
     "real", np.real,
     jvp=(lambda x_dot, ans, x: real(x_dot),),
-    vjp=(lambda g, ans, x: g,))
+    vjp=(lambda g, ans, x: g,),
+    batch=broadcasting)
 imag_p = Primitive(   # complex arguments only: the imaginary part of a real value is a constant
     "imag", np.imag,
     jvp=(lambda x_dot, ans, x: imag(x_dot),),
-    vjp=(lambda g, ans, x: g * -1j,))
+    vjp=(lambda g, ans, x: g * -1j,),
+    batch=broadcasting)
 conj_p = _unary_p("conj", np.conjugate,
     jvp=lambda x_dot, ans, x: conj(x_dot),
     vjp=lambda g, ans, x: conj(g))
@@ -168,13 +178,15 @@ angle_p = Primitive(
     "angle", np.angle,
     jvp=(lambda x_dot, ans, x: real(_angle_coef(x) * x_dot) if _is_complex(x)
          else x_dot * _angle_coef(x),),
-    vjp=(lambda g, ans, x: g * _angle_coef(x),))
+    vjp=(lambda g, ans, x: g * _angle_coef(x),),
+    batch=broadcasting)
 where_p = Primitive(
     "where", np.where,
     jvp=(None, lambda x_dot, ans, c, x, y: where(c, x_dot, 0),
          lambda y_dot, ans, c, x, y: where(c, 0, y_dot)),
     vjp=(None, lambda g, ans, c, x, y: where(c, g, 0),
-         lambda g, ans, c, x, y: where(c, 0, g)))
+         lambda g, ans, c, x, y: where(c, 0, g)),
+    batch=broadcasting)
 
 
 def _astype_impl(x, *, dtype):
@@ -185,7 +197,8 @@ astype_p = Primitive(
     "astype", _astype_impl,
     jvp=(lambda x_dot, ans, x, *, dtype: astype(
         real(x_dot) if dtype.kind != "c" and _is_complex(x_dot) else x_dot, dtype),),
-    vjp=(lambda g, ans, x, *, dtype: g,))   # cast back by the central unbroadcast
+    vjp=(lambda g, ans, x, *, dtype: g,),
+    batch=broadcasting)   # cast back by the central unbroadcast
 
 add = binary(add_p, np.add)
 subtract = binary(subtract_p, np.subtract)
@@ -215,7 +228,7 @@ _imag = unary(imag_p)
 def imag(x):
     """Differentiable ``numpy.imag``; of a real value, a constant (zeros), as JAX."""
     if isinstance(x, Tracer) and not _is_complex(x):
-        return np.imag(strip(x))
+        return np.zeros(np.shape(x), np.result_type(strip(x)))
     return _imag(x)
 
 conj = conjugate = unary(conj_p, doc="Differentiable ``numpy.conjugate``.")
@@ -228,7 +241,7 @@ def where(condition, x=None, y=None):
         return np.where(strip(condition))
     condition = strip(condition)
     try:
-        if isinstance(x, Tracer) or isinstance(y, Tracer):
+        if isinstance(x, Tracer) or isinstance(y, Tracer) or isinstance(condition, Tracer):
             return bind(where_p, (condition, x, y))
         return np.where(condition, x, y)
     except CONVERSION_ERRORS:
@@ -245,7 +258,10 @@ def astype(x, dtype):
         except CONVERSION_ERRORS:
             x = traced_array(x)
     if dtype.kind not in "fc":
-        return np.asarray(strip(x)).astype(dtype)
+        xs = strip(x)
+        if isinstance(xs, Tracer):      # batched by vmap: no derivative, still batched
+            return bind(astype_p, (xs,), dict(dtype=dtype))
+        return np.asarray(xs).astype(dtype)
     if np.result_type(strip(x)) == dtype:
         return x
     return bind(astype_p, (x,), dict(dtype=dtype))
@@ -265,6 +281,12 @@ isinf = nondiff(np.isinf)
 floor = nondiff(np.floor)
 ceil = nondiff(np.ceil)
 round = nondiff(np.round, "round")
+trunc = nondiff(np.trunc)
+bitwise_and = nondiff(np.bitwise_and)
+bitwise_or = nondiff(np.bitwise_or)
+bitwise_xor = nondiff(np.bitwise_xor)
+invert = bitwise_not = nondiff(np.invert)
+logical_xor = nondiff(np.logical_xor)
 
 
 # ---------------------------------------------------------------- remainder, fmod
@@ -280,7 +302,7 @@ def _quotient(x, y, floor):
         q = np.trunc(np.true_divide(xs, ys))
         if floor:
             r = np.fmod(xs, ys)
-            q = q - ((r != 0) & ((r < 0) != (np.asarray(ys) < 0)))
+            q = q - ((r != 0) & ((r < 0) != (ys < 0)))
     return q
 
 
@@ -291,7 +313,8 @@ def _mod_p(name, impl, floor):
         jvp=(lambda x_dot, ans, x, y: x_dot,
              lambda y_dot, ans, x, y: negative(y_dot * _quotient(x, y, floor))),
         vjp=(lambda g, ans, x, y: g,
-             lambda g, ans, x, y: negative(g * _quotient(x, y, floor))))
+             lambda g, ans, x, y: negative(g * _quotient(x, y, floor))),
+        batch=broadcasting)
 
 
 remainder_p = _mod_p("remainder", np.remainder, True)

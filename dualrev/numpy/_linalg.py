@@ -7,7 +7,7 @@ import numpy as np
 from ..core import Primitive, Tracer, bind, strip
 from ._dispatch import CONVERSION_ERRORS, array_of, traced_arrays
 from ._elementwise import multiply, where
-from ._shape import _reshape, broadcast_to, expand_dims, ravel, swapaxes
+from ._shape import _reshape, broadcast_to, expand_dims, lift_batch, ravel, swapaxes
 
 
 def _mT(x):
@@ -50,10 +50,35 @@ def _matmul_vjp_b(g, ans, a, b):
     return matmul(_mT(a), g)
 
 
+def _matmul_batch(batched, a, b):
+    """matmul broadcasts over leading axes: a 1-D operand becomes a matrix (a row
+    for a, a column for b), the batched operands get length-1 axes after their
+    batch axis up to the larger per-example rank, and the product runs once; the
+    axes added for 1-D operands are dropped again."""
+    ra, rb = np.ndim(a) - batched[0], np.ndim(b) - batched[1]
+    if ra == 1:
+        a = expand_dims(a, -2)
+    if rb == 1:
+        b = expand_dims(b, -1)
+    top = max(ra, rb, 2)
+    if batched[0]:
+        a = lift_batch(a, top - max(ra, 2))
+    if batched[1]:
+        b = lift_batch(b, top - max(rb, 2))
+    out = bind(matmul_p, (a, b))
+    drop = (-2,) * (ra == 1) + (-1,) * (rb == 1)
+    if drop:
+        s = np.shape(out)
+        keep = tuple(n for k, n in enumerate(s) if k - len(s) not in drop)
+        out = _reshape(out, keep)
+    return out
+
+
 matmul_p = Primitive(
     "matmul", np.matmul,
     jvp=(lambda a_dot, ans, a, b: matmul(a_dot, b), lambda b_dot, ans, a, b: matmul(a, b_dot)),
-    vjp=(_matmul_vjp_a, _matmul_vjp_b))
+    vjp=(_matmul_vjp_a, _matmul_vjp_b),
+    batch=_matmul_batch)
 
 
 def matmul(a, b):
@@ -166,9 +191,19 @@ def _einsum_jvp(i):
     return rule
 
 
+def _einsum_batch(batched, *ops, subscripts, optimize):
+    """A fresh letter for the batch axis, leading the batched operands' subscripts and
+    the output's."""
+    (b,) = _fresh(subscripts, 1)
+    ins, out = subscripts.split("->")
+    ins = [b + t if k else t for t, k in zip(ins.split(","), batched)]
+    return bind(einsum_p, ops, dict(subscripts=",".join(ins) + "->" + b + out,
+                                    optimize=_rule_optimize(optimize)))
+
+
 einsum_p = Primitive(
     "einsum", lambda *ops, subscripts, optimize: np.einsum(subscripts, *ops, optimize=optimize),
-    jvp=_einsum_jvp, vjp=_einsum_vjp)
+    jvp=_einsum_jvp, vjp=_einsum_vjp, batch=_einsum_batch)
 
 
 def _sublist_subscripts(sublist):

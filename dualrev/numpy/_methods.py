@@ -52,6 +52,12 @@ for _name, _fn in [("__lt__", np.less), ("__le__", np.less_equal), ("__gt__", np
                    ("__ge__", np.greater_equal), ("__eq__", np.equal), ("__ne__", np.not_equal)]:
     setattr(T, _name, _compare(_fn))
 T.__hash__ = object.__hash__
+# Boolean arrays' operators: masks computed from traced values (no derivative; under
+# vmap, batched).
+T.__and__, T.__rand__ = el.bitwise_and, _swap(el.bitwise_and)
+T.__or__, T.__ror__ = el.bitwise_or, _swap(el.bitwise_or)
+T.__xor__, T.__rxor__ = el.bitwise_xor, _swap(el.bitwise_xor)
+T.__invert__ = el.invert
 
 T.sum = lambda self, axis=None, keepdims=False: red.sum(self, axis, keepdims)
 T.mean = lambda self, axis=None, keepdims=False: red.mean(self, axis, keepdims)

@@ -23,10 +23,25 @@ def _expand_back(g, in_shape, axis, keepdims):
     return broadcast_to(g, in_shape)
 
 
+def _batch_axes(x, axis):
+    """A reduction's axes (None: all) of one example, as axes of the batch (batch axis first)."""
+    if axis is None:
+        return tuple(range(1, np.ndim(x)))
+    return tuple(a + 1 for a in axis)
+
+
+def _reduce_batch(prim, x, *, axis, keepdims, **params):
+    """The batching rule of the reduction prim: its axes moved past the batch axis."""
+    if "in_shape" in params:
+        params["in_shape"] = np.shape(x)
+    return bind(prim, (x,), dict(axis=_batch_axes(x, axis), keepdims=keepdims, **params))
+
+
 sum_p = Primitive(
     "sum", lambda x, *, axis, keepdims, in_shape: np.sum(x, axis=axis, keepdims=keepdims),
     jvp=(lambda x_dot, ans, x, *, axis, keepdims, in_shape: _sum(x_dot, axis, keepdims),),
-    vjp=(lambda g, ans, x, *, axis, keepdims, in_shape: _expand_back(g, in_shape, axis, keepdims),))
+    vjp=(lambda g, ans, x, *, axis, keepdims, in_shape: _expand_back(g, in_shape, axis, keepdims),),
+    batch=lambda batched, x, **params: _reduce_batch(sum_p, x, **params))
 
 
 def _extreme_weights(x, ans, axis, keepdims, like):
@@ -34,9 +49,8 @@ def _extreme_weights(x, ans, axis, keepdims, like):
     xs, a = strip(x), strip(ans)
     if not keepdims:
         a = np.reshape(a, _kept_shape(np.shape(xs), axis))
-    mask = (xs == a)
-    w = mask / np.sum(mask, axis=axis, keepdims=True)
-    return w.astype(np.result_type(strip(like)), copy=False)
+    mask = astype(xs == a, np.result_type(strip(like)))
+    return mask / np.sum(mask, axis=axis, keepdims=True)
 
 
 def _extreme_vjp(g, ans, x, *, axis, keepdims):
@@ -50,10 +64,12 @@ def _extreme_jvp(x_dot, ans, x, *, axis, keepdims):
 
 max_p = Primitive(
     "max", lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
-    jvp=(_extreme_jvp,), vjp=(_extreme_vjp,))
+    jvp=(_extreme_jvp,), vjp=(_extreme_vjp,),
+    batch=lambda batched, x, **params: _reduce_batch(max_p, x, **params))
 min_p = Primitive(
     "min", lambda x, *, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
-    jvp=(_extreme_jvp,), vjp=(_extreme_vjp,))
+    jvp=(_extreme_jvp,), vjp=(_extreme_vjp,),
+    batch=lambda batched, x, **params: _reduce_batch(min_p, x, **params))
 
 
 def _halves(x, axis, fill):
@@ -105,9 +121,10 @@ def _prod_vjp(g, ans, x, *, axis, keepdims):
     return multiply(_expand_back(g, np.shape(x), (axis,), keepdims), _prod_others(x, axis))
 
 
-prod_p = Primitive(
+prod_p = Primitive(   # over one axis
     "prod", lambda x, *, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
-    jvp=(_prod_jvp,), vjp=(_prod_vjp,))
+    jvp=(_prod_jvp,), vjp=(_prod_vjp,),
+    batch=lambda batched, x, *, axis, keepdims: _prod(x, axis + 1, keepdims))
 
 
 def _norm_axis(axis, ndim, name):
@@ -143,7 +160,7 @@ def _reduction(name, doc):
                     return np_fn(a, axis=axis, keepdims=keepdims)
                 except CONVERSION_ERRORS:
                     a = traced_array(a)
-            return traced(a, _norm_axis(axis, np.ndim(a.primal), name), keepdims)
+            return traced(a, _norm_axis(axis, np.ndim(a), name), keepdims)
         fn.__name__ = fn.__qualname__ = name
         fn.__doc__ = doc
         return fn
@@ -157,14 +174,14 @@ def sum(a, ax, keepdims):
 
 @_reduction("mean", "Differentiable ``numpy.mean``.")
 def mean(a, ax, keepdims):
-    shape = np.shape(a.primal)
+    shape = np.shape(a)
     n = int(np.prod(shape if ax is None else [shape[i] for i in ax]))
     return divide(_sum(a, ax, keepdims), n)
 
 
 @_reduction("prod", "Differentiable ``numpy.prod``; exact with zeros, inf and nan in the input.")
 def prod(a, ax, keepdims):
-    shape = np.shape(a.primal)
+    shape = np.shape(a)
     ax = tuple(range(len(shape))) if ax is None else ax
     if not ax:
         return a

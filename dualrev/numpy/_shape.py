@@ -9,25 +9,96 @@ from ._dispatch import CONVERSION_ERRORS, traced_array, traced_arrays
 # NumPy's error for an axis out of range: what every axis check here raises.
 AxisError = np.exceptions.AxisError
 
+# Batching rules see each batched argument with its batch axis first (see core.Primitive).
+
+def lift_batch(x, n):
+    """x (batch axis first) with n length-1 axes inserted after its batch axis."""
+    if n <= 0:
+        return x
+    s = np.shape(x)
+    return _reshape(x, s[:1] + (1,) * n + s[1:])
+
+
+def _batch_size(args, batched):
+    return next(np.shape(a)[0] for a, b in zip(args, batched) if b)
+
+
 reshape_p = Primitive(
     "reshape", lambda x, *, shape, in_shape: np.reshape(x, shape),
     jvp=(lambda x_dot, ans, x, *, shape, in_shape: _reshape(x_dot, shape),),
-    vjp=(lambda g, ans, x, *, shape, in_shape: _reshape(g, in_shape),))
+    vjp=(lambda g, ans, x, *, shape, in_shape: _reshape(g, in_shape),),
+    batch=lambda batched, x, *, shape, in_shape: _reshape(x, np.shape(x)[:1] + shape))
 
 transpose_p = Primitive(
     "transpose", lambda x, *, axes: np.transpose(x, axes),
     jvp=(lambda x_dot, ans, x, *, axes: transpose(x_dot, axes),),
-    vjp=(lambda g, ans, x, *, axes: transpose(g, tuple(np.argsort(axes))),))
+    vjp=(lambda g, ans, x, *, axes: transpose(g, tuple(np.argsort(axes))),),
+    batch=lambda batched, x, *, axes: bind(transpose_p, (x,),
+                                           dict(axes=(0,) + tuple(a + 1 for a in axes))))
+
+
+def _broadcast_to_batch(batched, x, *, shape):
+    x = lift_batch(x, len(shape) - (np.ndim(x) - 1))
+    out = np.shape(x)[:1] + shape
+    return x if np.shape(x) == out else bind(broadcast_to_p, (x,), dict(shape=out))
+
 
 broadcast_to_p = Primitive(
     "broadcast_to", lambda x, *, shape: np.broadcast_to(x, shape),
     jvp=(lambda x_dot, ans, x, *, shape: broadcast_to(x_dot, shape),),
-    vjp=(lambda g, ans, x, *, shape: g,))   # summed back by the central unbroadcast
+    vjp=(lambda g, ans, x, *, shape: g,),   # summed back by the central unbroadcast
+    batch=_broadcast_to_batch)
+
+
+def _batched_index(idx):
+    """``(new, at)``: the index idx of one example as an index of the whole batch
+    (batch axis first), and where the batch axis lands in the result.  It stays
+    first unless idx has advanced indices (arrays, and integers beside them)
+    separated by a slice, Ellipsis or None: NumPy then puts their dimensions first."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    new = (slice(None),) + items
+    arrays = [i for i in items if isinstance(i, np.ndarray)]
+    if not arrays:
+        return new, 0
+    adv = [k for k, i in enumerate(items) if isinstance(i, np.ndarray) or
+           isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))]
+    if adv[-1] - adv[0] == len(adv) - 1:
+        return new, 0
+    shapes = [(int(np.count_nonzero(a)),) if a.dtype == bool else a.shape for a in arrays]
+    return new, len(np.broadcast_shapes(*shapes))
+
+
+def _indexed_shape(shape, idx):
+    """The shape of ``x[idx]`` for an x of this shape."""
+    return np.broadcast_to(np.False_, shape)[idx].shape
+
+
+def _to_batch_axis(x, at):
+    """x's first axis moved to position at."""
+    return x if at == 0 else bind(transpose_p, (x,), dict(axes=_move(np.ndim(x), 0, at)))
+
+
+def _from_batch_axis(x, at):
+    """x's axis at moved to the front."""
+    return x if at == 0 else bind(transpose_p, (x,), dict(axes=_move(np.ndim(x), at, 0)))
+
+
+def _move(nd, src, dst):
+    order = [n for n in range(nd) if n != src]
+    order.insert(dst, src)
+    return tuple(order)
+
+
+def _getitem_batch(batched, x, *, idx, in_shape):
+    new, at = _batched_index(idx)
+    return _from_batch_axis(bind(getitem_p, (x,), dict(idx=new, in_shape=np.shape(x))), at)
+
 
 getitem_p = Primitive(
     "getitem", lambda x, *, idx, in_shape: x[idx],
     jvp=(lambda x_dot, ans, x, *, idx, in_shape: bind(getitem_p, (x_dot,), dict(idx=idx, in_shape=in_shape)),),
-    vjp=(lambda g, ans, x, *, idx, in_shape: bind(scatter_add_p, (g,), dict(idx=idx, shape=in_shape)),))
+    vjp=(lambda g, ans, x, *, idx, in_shape: bind(scatter_add_p, (g,), dict(idx=idx, shape=in_shape)),),
+    batch=_getitem_batch)
 
 
 def _scatter_add(g, *, idx, shape):
@@ -39,10 +110,18 @@ def _scatter_add(g, *, idx, shape):
     return out
 
 
+def _scatter_add_batch(batched, g, *, idx, shape):
+    new, at = _batched_index(idx)
+    g = lift_batch(g, len(_indexed_shape(shape, idx)) - (np.ndim(g) - 1))
+    return bind(scatter_add_p, (_to_batch_axis(g, at),),
+                dict(idx=new, shape=np.shape(g)[:1] + shape))
+
+
 scatter_add_p = Primitive(
     "scatter_add", _scatter_add,
     jvp=(lambda g_dot, ans, g, *, idx, shape: bind(scatter_add_p, (g_dot,), dict(idx=idx, shape=shape)),),
-    vjp=(lambda ct, ans, g, *, idx, shape: bind(getitem_p, (ct,), dict(idx=idx, in_shape=shape)),))
+    vjp=(lambda ct, ans, g, *, idx, shape: bind(getitem_p, (ct,), dict(idx=idx, in_shape=shape)),),
+    batch=_scatter_add_batch)
 
 
 def _set_item(x, v, *, idx):
@@ -81,6 +160,21 @@ def _last_writes(x_shape, idx):
     return None if wins.all() else wins
 
 
+def _set_item_batch(batched, x, v, *, idx, v_shape, wins):
+    n = _batch_size((x, v), batched)
+    shape = np.shape(x)[1:] if batched[0] else np.shape(x)
+    if not batched[0]:
+        x = broadcast_to(x, (n,) + shape)
+    new, at = _batched_index(idx)
+    sel = _indexed_shape(shape, idx)
+    if batched[1]:
+        v = _to_batch_axis(lift_batch(v, len(sel) - (np.ndim(v) - 1)), at)
+    elif at:   # v broadcasts against the selection of one example, batch axis at `at`
+        v = _reshape(broadcast_to(v, sel), sel[:at] + (1,) + sel[at:])
+    return bind(set_item_p, (x, v), dict(idx=new, v_shape=np.shape(v),
+                                         wins=_last_writes((n,) + shape, new)))
+
+
 # x with x[idx] replaced by v (NumPy's ``x[idx] = v`` without the mutation).
 set_item_p = Primitive(
     "set_item", lambda x, v, *, idx, v_shape, wins: _set_item(x, v, idx=idx),
@@ -89,7 +183,8 @@ set_item_p = Primitive(
          lambda v_dot, ans, x, v, *, idx, v_shape, wins: _placed(v_dot, ans, idx)),
     vjp=(lambda g, ans, x, v, *, idx, v_shape, wins: bind(
             set_item_p, (g, 0.0), dict(idx=idx, v_shape=(), wins=None)),
-         lambda g, ans, x, v, *, idx, v_shape, wins: _value_ct(g, idx, v_shape, wins)))
+         lambda g, ans, x, v, *, idx, v_shape, wins: _value_ct(g, idx, v_shape, wins)),
+    batch=_set_item_batch)
 
 
 def _concat_slice(i, sizes, axis):
@@ -97,12 +192,19 @@ def _concat_slice(i, sizes, axis):
     return (slice(None),) * axis + (slice(start, start + sizes[i]),)
 
 
+def _concatenate_batch(batched, *xs, axis, sizes):
+    n = _batch_size(xs, batched)
+    xs = [x if b else broadcast_to(x, (n,) + np.shape(x)) for x, b in zip(xs, batched)]
+    return bind(concatenate_p, xs, dict(axis=axis + 1, sizes=sizes))
+
+
 concatenate_p = Primitive(
     "concatenate", lambda *xs, axis, sizes: np.concatenate(xs, axis=axis),
     jvp=lambda i: (lambda x_dot, ans, *xs, axis, sizes: bind(
         scatter_add_p, (x_dot,), dict(idx=_concat_slice(i, sizes, axis), shape=np.shape(ans)))),
     vjp=lambda i: (lambda g, ans, *xs, axis, sizes: bind(
-        getitem_p, (g,), dict(idx=_concat_slice(i, sizes, axis), in_shape=np.shape(g)))))
+        getitem_p, (g,), dict(idx=_concat_slice(i, sizes, axis), in_shape=np.shape(g)))),
+    batch=_concatenate_batch)
 
 
 def _is_basic(idx):
@@ -168,7 +270,7 @@ def transpose(a, axes=None):
             return np.transpose(a, axes)
         except CONVERSION_ERRORS:
             a = traced_array(a)
-    nd = np.ndim(a.primal)
+    nd = np.ndim(a)
     if axes is None:
         axes = tuple(range(nd))[::-1]
     if axes == tuple(range(nd)):
@@ -240,9 +342,9 @@ def broadcast_to(array, shape):
         except CONVERSION_ERRORS:
             array = traced_array(array)
     shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
-    if np.shape(array.primal) == shape:
+    if np.shape(array) == shape:
         return array
-    np.broadcast_shapes(np.shape(array.primal), shape)   # raises NumPy's error if incompatible
+    np.broadcast_shapes(np.shape(array), shape)   # raises NumPy's error if incompatible
     return bind(broadcast_to_p, (array,), dict(shape=shape))
 
 
@@ -277,7 +379,7 @@ def getitem(x, idx):
     idx = _static_index(idx)
     if not isinstance(x, Tracer):
         return x[idx]
-    return bind(getitem_p, (x,), dict(idx=idx, in_shape=np.shape(x.primal)))
+    return bind(getitem_p, (x,), dict(idx=idx, in_shape=np.shape(x)))
 
 
 def set_item(x, idx, v):
@@ -297,6 +399,11 @@ def _static_index(idx):
 
 def _static_index_item(i):
     i = strip(i)
+    if isinstance(i, Tracer):
+        raise NotImplementedError(
+            "indexing with an index batched by vmap (a different index per example) is "
+            "not supported; index with dualrev.numpy.take_along_axis-style arithmetic, or "
+            "vmap over the unbatched index with in_axes=None")
     if isinstance(i, (list, np.ndarray)):
         i = np.asarray(i)
         if i.dtype.kind == "f":
