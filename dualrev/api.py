@@ -6,7 +6,7 @@ import numpy as np
 
 from .core import Tracer, strip as _strip
 from .forward import Dual, DualTrace
-from .batching import vmap
+from .batching import OneHots, vmap
 from .numpy import concatenate as _concatenate, expand_dims as _expand_dims
 from .numpy import getitem as _getitem, moveaxis as _moveaxis, reshape as _reshape
 from .reverse import ListingTape, Tape, Var
@@ -440,16 +440,12 @@ def _chunks(n, chunk_size):
 
 def _one_hots(leaves, start, stop):
     """Directions start..stop-1 of the standard basis over the flattened leaves: for each
-    leaf, an array (stop - start,) + its shape (its dtype) holding their parts."""
+    leaf, their parts as a batch of one-hots (``batching.OneHots``, implicit)."""
     out, offset = [], 0
     for x in leaves:
-        shape, n = np.shape(x), int(np.prod(np.shape(x)))
-        b = np.zeros((stop - start, n), dtype=np.result_type(_strip(x)))
-        lo, hi = max(start, offset), min(stop, offset + n)
-        if lo < hi:
-            b[np.arange(lo - start, hi - start), np.arange(lo - offset, hi - offset)] = 1
-        out.append(b.reshape((stop - start,) + shape))
-        offset += n
+        shape = np.shape(x)
+        out.append(OneHots.basis(start, stop, offset, shape, np.result_type(_strip(x))))
+        offset += int(np.prod(shape))
     return out
 
 
@@ -569,7 +565,7 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, *,
         for start, stop in _chunks(sum(sizes), chunk_size):
             cts = _one_hots(pull.out_leaves, start, stop)
             if stop - start == 1:      # one direction: no batch needed
-                parts.append([_expand_dims(g, 0) for g in pull_flat(*(c[0] for c in cts))])
+                parts.append([_expand_dims(g, 0) for g in pull_flat(*(c.dense()[0] for c in cts))])
             else:
                 parts.append(vmap(pull_flat)(*cts))
         rows = _stacked_directions(parts) if parts else [None] * len(flat_in)

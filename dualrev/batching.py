@@ -35,11 +35,80 @@ class BatchTrace(Trace):
             raise self.escaped(prim)
         vals = list(args)
         batched = [False] * len(args)
+        rule = prim.batch
         for i, a in enumerate(args):
             if type(a) is Batched and a._trace is self:
-                vals[i] = a.val
+                v = a.val
+                if type(v) is OneHots and not getattr(rule, "takes_one_hots", False):
+                    v = v.dense()
+                vals[i] = v
                 batched[i] = True
-        return Batched(self, prim.batch(tuple(batched), *vals, **params))
+        return Batched(self, rule(tuple(batched), *vals, **params))
+
+
+class OneHots:
+    """A batch of scaled one-hot arrays, kept implicit: example i is zero except
+    ``scale[i]`` at flat position ``cols[i]`` (all zero where ``cols[i] < 0``).
+
+    The directions jacfwd and jacrev seed with.  A linear primitive given such
+    a batch can return its Jacobian's rows or columns directly: a matrix
+    product with the identity is the matrix, read, not multiplied.  Rules that
+    know them say so (``rule.takes_one_hots``); every other rule gets
+    ``dense()``.  ``shape`` is the batch's: ``(n,) + shape of one example``.
+    """
+
+    __slots__ = ("cols", "scale", "shape", "dtype")
+
+    def __init__(self, cols, scale, shape, dtype):
+        self.cols, self.scale, self.shape, self.dtype = cols, scale, tuple(shape), np.dtype(dtype)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @classmethod
+    def basis(cls, start, stop, offset, shape, dtype):
+        """Directions start..stop-1 of the standard basis over a concatenation of
+        arrays, restricted to the one of this shape beginning at ``offset``."""
+        size = int(np.prod(shape))
+        cols = np.arange(start - offset, stop - offset)
+        cols[(cols < 0) | (cols >= size)] = -1
+        return cls(cols, np.ones(stop - start, dtype), (stop - start,) + tuple(shape), dtype)
+
+    def dense(self):
+        n = self.shape[0]
+        out = np.zeros((n, int(np.prod(self.shape[1:]))), self.dtype)
+        on = self.cols >= 0
+        out[np.flatnonzero(on), self.cols[on]] = self.scale[on]
+        return out.reshape(self.shape)
+
+    # Both below give None where the dense batch's product would not be zero off the
+    # ones (a non-finite factor: 0 * inf is nan there, as in JAX): the caller then
+    # multiplies the dense batch.
+
+    def scaled(self, c):
+        """self times c (a finite constant broadcasting to one example's shape), or None."""
+        per = self.shape[1:]
+        if isinstance(c, Tracer) or np.ndim(c) > len(per) or np.broadcast_shapes(
+                np.shape(c), per) != per:
+            return None
+        flat = np.broadcast_to(c, per).reshape(-1)
+        if not np.isfinite(flat).all():
+            return None
+        dtype = np.result_type(self.dtype, c)
+        return OneHots(self.cols, (self.scale * flat[np.maximum(self.cols, 0)]).astype(dtype),
+                       self.shape, dtype)
+
+    def rows_of(self, m):
+        """Row i: ``scale[i]`` times row ``cols[i]`` of the finite array m (zeros where
+        cols < 0): the product of the batch with m; or None."""
+        if not np.isfinite(m).all():
+            return None
+        scale = self.scale.reshape((-1,) + (1,) * (np.ndim(m) - 1))
+        out = m[np.maximum(self.cols, 0)] * scale
+        if (self.cols < 0).any():
+            out[self.cols < 0] = 0
+        return out
 
 
 class Batched(Tracer):
@@ -105,7 +174,11 @@ def _top(values):
 
 
 def _inner(v, top):
-    return v.val if isinstance(v, Batched) and v._trace is top else v
+    return _dense(v.val) if isinstance(v, Batched) and v._trace is top else v
+
+
+def _dense(v):
+    return v.dense() if type(v) is OneHots else v
 
 
 def _avatar(x):
@@ -295,7 +368,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
                 res.append(o)
                 continue
             if is_b:
-                v = o.val
+                v = _dense(o.val)
             else:
                 from .numpy import broadcast_to
                 v = broadcast_to(o, (size,) + tuple(np.shape(o)))

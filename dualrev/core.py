@@ -228,16 +228,21 @@ def broadcasting(prim):
     axis up to the largest per-example rank, so that NumPy's broadcasting lines
     the per-example axes up; then the primitive runs once on the whole batch."""
     def rule(batched, *args, **params):
-        if len(args) > 1:
-            ranks = [np.ndim(a) - b for a, b in zip(args, batched)]
-            top = max(ranks)
-            if any(b and r < top for b, r in zip(batched, ranks)):
-                from .numpy._shape import lift_batch
-                args = [lift_batch(a, top - r) if b and r < top else a
-                        for a, b, r in zip(args, batched, ranks)]
-        return bind(prim, args, params)
+        return broadcast_batch(prim, batched, args, params)
     rule.__qualname__ = f"broadcasting({prim.name})"
     return rule
+
+
+def broadcast_batch(prim, batched, args, params=_NOPARAMS):
+    """The body of ``broadcasting(prim)``'s rule."""
+    if len(args) > 1:
+        ranks = [np.ndim(a) - b for a, b in zip(args, batched)]
+        top = max(ranks)
+        if any(b and r < top for b, r in zip(batched, ranks)):
+            from .numpy._shape import lift_batch
+            args = [lift_batch(a, top - r) if b and r < top else a
+                    for a, b, r in zip(args, batched, ranks)]
+    return bind(prim, args, params)
 
 
 class MissingBatchRule:

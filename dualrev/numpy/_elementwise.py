@@ -9,7 +9,8 @@ import operator
 
 import numpy as np
 
-from ..core import Primitive, Tracer, bind, broadcasting, strip
+from ..batching import OneHots, _dense
+from ..core import Primitive, Tracer, bind, broadcast_batch, broadcasting, strip
 from ._dispatch import CONVERSION_ERRORS, binary, nondiff, traced_array, traced_arrays, unary
 
 
@@ -61,11 +62,27 @@ subtract_p = Primitive(
     jvp=(lambda x_dot, ans, x, y: x_dot, lambda y_dot, ans, x, y: negative(y_dot)),
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g)),
     batch=broadcasting)
+
+
+def _multiply_batch(batched, x, y):
+    """Broadcasting; a batch of one-hots (jacfwd's and jacrev's seeds) times a
+    constant stays one-hots, scaled."""
+    if batched[0] != batched[1]:
+        hots, c = (x, y) if batched[0] else (y, x)
+        if type(hots) is OneHots:
+            out = hots.scaled(c)
+            if out is not None:
+                return out
+    return broadcast_batch(multiply_p, batched, (_dense(x), _dense(y)))
+
+
+_multiply_batch.takes_one_hots = True
+
 multiply_p = Primitive(
     "multiply", operator.mul,
     jvp=(lambda x_dot, ans, x, y: x_dot * y, lambda y_dot, ans, x, y: x * y_dot),
     vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: x * g),
-    batch=broadcasting)
+    batch=_multiply_batch)
 divide_p = Primitive(
     "divide", operator.truediv,
     jvp=(lambda x_dot, ans, x, y: x_dot / y, lambda y_dot, ans, x, y: -(y_dot * ans) / y),

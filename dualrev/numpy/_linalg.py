@@ -4,10 +4,11 @@ import string
 
 import numpy as np
 
+from ..batching import OneHots, _dense
 from ..core import Primitive, Tracer, bind, strip
 from ._dispatch import CONVERSION_ERRORS, array_of, traced_arrays
 from ._elementwise import multiply, where
-from ._shape import _reshape, broadcast_to, expand_dims, lift_batch, ravel, swapaxes
+from ._shape import _reshape, broadcast_to, expand_dims, lift_batch, moveaxis, ravel, swapaxes
 
 
 def _mT(x):
@@ -45,6 +46,8 @@ def _matmul_vjp_b(g, ans, a, b):
         return multiply(g, a)
     if na == 1:                                   # (k,) @ (..., k, n)
         return multiply(expand_dims(a, -1), expand_dims(g, -2))
+    if nb == 1 and na == 2:                       # (m, k) @ (k,): g @ a
+        return matmul(g, a)
     if nb == 1:                                   # (..., m, k) @ (k,)
         return _reshape(matmul(_mT(a), expand_dims(g, -1)), np.shape(g)[:-1] + (np.shape(a)[-1],))
     return matmul(_mT(a), g)
@@ -56,6 +59,12 @@ def _matmul_batch(batched, a, b):
     batch axis up to the larger per-example rank, and the product runs once; the
     axes added for 1-D operands are dropped again."""
     ra, rb = np.ndim(a) - batched[0], np.ndim(b) - batched[1]
+    if batched[0] != batched[1] and (ra if batched[1] else rb) <= 2:
+        out = _matmul_one_hots(a, b, batched[0], ra, rb)
+        if out is not None:
+            return out
+        return _matmul_one_batched(_dense(a), _dense(b), batched[0], ra, rb)
+    a, b = _dense(a), _dense(b)
     if ra == 1:
         a = expand_dims(a, -2)
     if rb == 1:
@@ -73,6 +82,36 @@ def _matmul_batch(batched, a, b):
         out = _reshape(out, keep)
     return out
 
+
+def _matmul_one_hots(a, b, a_batched, ra, rb):
+    """The product of a batch of one-hot vectors with a constant matrix or vector:
+    rows (or columns) of the constant, read instead of multiplied; or None."""
+    hots, m = (a, b) if a_batched else (b, a)
+    if type(hots) is not OneHots or (ra if a_batched else rb) != 1 or not isinstance(m, np.ndarray):
+        return None
+    return hots.rows_of(m if a_batched or m.ndim == 1 else m.T)
+
+
+def _matmul_one_batched(a, b, a_batched, ra, rb):
+    """One operand batched, the other at most a matrix: the batch folded into the
+    rows of a (or the columns of b), so that one matrix product serves the whole
+    batch instead of one small product per example."""
+    if a_batched:
+        if ra == 1:                          # (N, k) @ (k, [n])
+            return bind(matmul_p, (a, b))
+        s = np.shape(a)                      # (N, ..., m, k)
+        out = bind(matmul_p, (_reshape(a, (-1, s[-1])), b))
+        return _reshape(out, s[:-1] + np.shape(out)[1:])
+    if rb == 1:                              # a @ b[i] = b[i] @ a.T
+        return bind(matmul_p, (b, _mT(a) if ra == 2 else a))
+    s = np.shape(b)                          # (N, ..., k, n): its columns side by side
+    cols = _reshape(moveaxis(b, -2, 0), (s[-2], -1))
+    out = bind(matmul_p, (a, cols))          # (m, N·...·n) or (N·...·n,)
+    out = _reshape(out, np.shape(out)[:-1] + s[:-2] + s[-1:])
+    return moveaxis(out, 0, -2) if ra == 2 else out
+
+
+_matmul_batch.takes_one_hots = True
 
 matmul_p = Primitive(
     "matmul", np.matmul,
