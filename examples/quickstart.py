@@ -11,7 +11,8 @@ from dualrev.testing import check_grads
 
 def check(label, got, expected, tol=1e-9):
     ok = np.allclose(got, expected, rtol=tol, atol=tol)
-    print(f"{'ok ' if ok else 'BAD'} {label:<46} {np.round(got, 6)}")
+    shown = np.round(got, 6) if np.size(got) <= 9 else f"array of shape {np.shape(got)}"
+    print(f"{'ok ' if ok else 'BAD'} {label:<46} {shown}")
     if not ok:
         raise SystemExit(f"{label}: got {got}, expected {expected}")
 
@@ -50,6 +51,14 @@ check("4th derivative of sin at 0.3",
 # No perturbation confusion: the inner derivative does not leak into the outer one.
 check("d/dx [x * d/dy (x + y)] at 5",
       dualrev.grad(lambda x: x * dualrev.grad(lambda y: x + y)(x))(5.0), 1.0)
+
+# Vectorization: vmap, as jax.vmap.  Per-example gradients (params shared, data batched):
+per_example = dualrev.vmap(dualrev.grad(lambda w, xi, yi: (dnp.tanh(xi @ w) - yi) ** 2),
+                           in_axes=(None, 0, 0))(w, x, y)
+check("vmap(grad): per-example gradients average to grad", per_example.mean(axis=0), g)
+# jacfwd pushes the whole basis through as one batch (one pass, not one per input).
+J = dualrev.jacfwd(lambda w: dnp.tanh(x @ w))(w)
+check("batched jacfwd of tanh(x @ w)", J, (1 - t ** 2)[:, None] * x)
 
 # The tape is a public, printable object.
 print(dualrev.make_tape(lambda w: loss(w, x, y))(w))
