@@ -20,6 +20,11 @@ Cases (see papers/performance.md):
      batch 128, against NumPy running the forward pass and loss alone
   g  grad of sum(abs(exp(1j * x) * x) ** 2) on 1e5 float64 elements: a real input
      through complex intermediates
+  h  jacfwd and jacrev of tanh(A @ x), n = 1000 and n = 100
+  i  hessian of sum(tanh(A @ x) ** 2), n = 100
+  j  per-example gradients (vmap of grad) of case f's MLP beside the batch's grad
+  k  sparse_jacobian / sparse_hessian of tridiagonal problems, n = 100,000 (dualrev alone)
+  (h-k are built in benchmarks/vectorize.py)
 
 Results are printed as tables and written as JSON (--out); papers/make_tables.py
 turns that JSON into the tables of papers/performance.md.
@@ -51,6 +56,8 @@ def _pin_environment():
 
 if __name__ == "__main__":
     _pin_environment()
+    # benchmarks.vectorize imports this module's helpers: let it find this one, not a second copy
+    sys.modules.setdefault("benchmarks.compare", sys.modules[__name__])
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
@@ -98,7 +105,21 @@ TARGETS = {
     "e": ("ratio", 4.0, "jvp of the {n:,}-op chain ≤ 4× NumPy forward"),
     "f": ("ratio", 2.5, "MLP training step (nn + optim.SGD, {layers}, batch {size}) "
                         "≤ 2.5× NumPy forward"),
+    # cases h-k (benchmarks/vectorize.py); "× peer": the median over rounds of dualrev's time
+    # over the peer's, both measured in the same rounds (= the ratio of their ratios to NumPy)
+    "h1000_jacfwd": ("× peer", 1.0, "jacfwd of tanh(A @ x), n = {n:,}: ≤ JAX jit's jacfwd"),
+    "h1000_jacrev": ("× peer", 1.0, "jacrev of tanh(A @ x), n = {n:,}: ≤ JAX jit's jacrev"),
+    "h100_jacfwd": ("× peer", 2.0, "jacfwd of tanh(A @ x), n = {n:,}: ≤ 2× torch.func.jacfwd"),
+    "h100_jacrev": ("× peer", 2.0, "jacrev of tanh(A @ x), n = {n:,}: ≤ 2× torch.func.jacrev"),
+    "i": ("× peer", 1.0, "hessian of sum(tanh(A @ x) ** 2), n = {n:,}: ≤ torch.func.hessian"),
+    "j": ("× own grad", 3.0, "per-example grads, vmap(grad) ({layers}, batch {size}) "
+                             "≤ 3× grad of the batch's mean loss"),
+    "k_jac": ("ratio", 30.0, "sparse_jacobian of the tridiagonal stencil, n = {n:,}, "
+                             "later calls ≤ 30× NumPy forward"),
+    "k_hess": ("ratio", 30.0, "sparse_hessian of the Rosenbrock chain, n = {n:,}, "
+                              "later calls ≤ 30× NumPy forward"),
 }
+VECTOR_CASES = "hijk"
 
 
 def log(msg):
@@ -945,6 +966,8 @@ def _fmt(v, nd=2):
 def print_tables(res):
     cases = res["cases"]
     out = [f"\n{res['meta']['machine_note']}"]
+    if res["meta"].get("blas"):
+        out.append(f"NumPy BLAS: {_blas_line(res['meta']['blas'])}")
 
     def table(title, header, lines):
         out.append(f"\n{title}")
@@ -994,26 +1017,40 @@ def print_tables(res):
             lines.append([label, _fmt(r["median_s"] * 1e3, 3), _fmt(r["ratio"]),
                           f"±{100 * r['iqr_rel']:.0f}%", _fmt(r["ratio_min"]) + note])
         table(c["title"], ["system", unit, "× NumPy fwd", "IQR", "× (min)"], lines)
+    if any(k[0] in VECTOR_CASES for k in cases):
+        from benchmarks.vectorize import vector_tables
+        vector_tables(cases, table, out)
     for key, c in cases.items():
         for name, why in c.get("skipped", {}).items():
             out.append(f"  note: case {key}: {LABELS.get(name, name)} skipped: {why}")
     if res.get("targets"):
         out.append("\ndualrev targets")
         for t in res["targets"]:
-            out.append(f"  [{'PASS' if t['pass'] else 'MISS'}] {t['what']}: measured {_fmt(t['measured'])}")
+            status = {True: "PASS", False: "FAIL", None: "SKIP"}[t["pass"]]
+            line = f"  [{status}] {t['what']}: measured {_fmt(t['measured'])}"
+            if t.get("detail"):
+                line += f" ({t['detail']})"
+            out.append(line)
     print("\n".join(out))
 
 
 def check_targets(cases):
     got = []
 
-    def add(key, case, measured):
+    def add(key, case, measured, detail=None, failed=True):
         metric, limit, what = TARGETS[key]
-        what = what.format(n=case.get("n_ops", 0), size=case.get("size", 0),
+        what = what.format(n=case.get("n_ops", case.get("n", 0)), size=case.get("size", 0),
                            layers=case.get("layers", ""))
-        got.append({"case": key, "metric": metric, "limit": limit, "what": what,
-                    "measured": float(measured), "pass": bool(measured <= limit)})
+        t = {"case": key, "metric": metric, "limit": limit, "what": what,
+             "measured": None if measured is None else float(measured),
+             # not measured: a failure of dualrev's, or a peer missing (None: not judged)
+             "pass": bool(measured <= limit) if measured is not None else (False if failed else None)}
+        if detail:
+            t["detail"] = detail
+        got.append(t)
     for key, case in cases.items():
+        for tkey, measured, detail, failed in case.get("target_values", ()):
+            add(tkey, case, measured, detail, failed)
         row = case["rows"].get("dualrev")
         if row is None:
             continue
@@ -1027,6 +1064,25 @@ def check_targets(cases):
             add("d", case, row["peak_arrays"])
             add("d_freed", case, row["retained_arrays"])
     return got
+
+
+def blas_info():
+    """NumPy's BLAS as threadpoolctl sees it (library, version, architecture, threads)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return [{"note": "threadpoolctl not installed"}]
+    keep = ("internal_api", "version", "num_threads", "architecture", "threading_layer", "filepath")
+    libs = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    mine = [i for i in libs if "numpy" in i.get("filepath", "")] or libs
+    return [{k: i.get(k) for k in keep} for i in mine]
+
+
+def _blas_line(blas):
+    return "; ".join(f"{b.get('internal_api')} {b.get('version')} ({b.get('architecture')}, "
+                     f"{b.get('threading_layer')}), {b.get('num_threads')} thread(s), "
+                     f"{os.path.basename(b.get('filepath') or '?')}" if "note" not in b else b["note"]
+                     for b in blas) or "none found"
 
 
 def meta(args, systems):
@@ -1066,6 +1122,8 @@ def meta(args, systems):
         "threads": {v: os.environ.get(v) for v in _THREAD_VARS},
         "xla_flags": os.environ.get("XLA_FLAGS"),
         "torch_threads": (systems.mods["torch"].get_num_threads() if "torch" in systems else None),
+        "blas": blas_info(),
+        "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_")},
     }
 
 
@@ -1074,13 +1132,14 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="smoke run: fewer rounds, shorter chains")
     p.add_argument("--out", help=f"JSON results file (default {os.path.relpath(DEFAULT_OUT, ROOT)}; "
                                  f"with --quick {os.path.relpath(QUICK_OUT, ROOT)})")
-    p.add_argument("--cases", default="abcdefg", help="which cases to run, e.g. 'ae' (default all)")
+    p.add_argument("--cases", default="abcdefg" + VECTOR_CASES,
+                   help="which cases to run, e.g. 'ae' (default all)")
     p.add_argument("--systems", default=",".join(SYSTEMS),
                    help="comma-separated systems (default %(default)s); numpy is always run")
     p.add_argument("--note", default="", help="a remark on the machine, kept in the JSON "
                                                "(e.g. 'shared, noisy')")
-    p.add_argument("--rounds", type=int, help="rounds for cases a, c, e, f (default 25, f: 30; "
-                                              "quick 3)")
+    p.add_argument("--rounds", type=int, help="rounds for cases a, c, e, f-k (default 25, f: 30, "
+                                              "h-k: 15; quick 3)")
     p.add_argument("--mem-worker", help=argparse.SUPPRESS)
     p.add_argument("--mem-ops", type=int, default=MEM_OPS, help=argparse.SUPPRESS)
     p.add_argument("--mem-size", type=int, default=MEM_SIZE, help=argparse.SUPPRESS)
@@ -1186,6 +1245,31 @@ def main(argv=None):
                 "skipped": skipped}
 
     run_case("g", f"case g: grad through complex intermediates, {COMPLEX_SIZE:,} elements", case_g)
+    vec_rounds = args.rounds or (3 if q else 15)
+    vec_min_time = 0.005 if q else 0.02
+
+    def run_cases(key, describe, body):
+        """A case of several tables (several sizes): body returns {case key: case}."""
+        if key not in args.cases:
+            return
+        log(describe)
+        t0 = time.perf_counter()
+        got = body()
+        for k, case in got.items():
+            case["wall_s"] = time.perf_counter() - t0
+            res["cases"][k] = case
+
+    if any(k in args.cases for k in VECTOR_CASES):
+        from benchmarks import vectorize as vec
+        run_cases("h", f"case h: jacfwd / jacrev of tanh(A @ x), n = {vec.JAC_SIZES}",
+                  lambda: {f"h{n}": vec.case_jacobian(systems, n, vec_rounds, vec_min_time)
+                           for n in vec.JAC_SIZES})
+        run_case("i", f"case i: hessian of sum(tanh(A @ x) ** 2), n = {vec.HESS_SIZE}",
+                 lambda: vec.case_hessian(systems, vec_rounds, vec_min_time))
+        run_case("j", "case j: per-example gradients, vmap(grad) of the MLP loss",
+                 lambda: vec.case_per_example(systems, vec_rounds, vec_min_time))
+        run_cases("k", f"case k: sparse_jacobian / sparse_hessian, n = {vec.SPARSE_SIZE:,}",
+                  lambda: vec.case_sparse(systems, vec_rounds, vec_min_time) or {})
     run_case("d", f"case d: memory, grad of a {mem_ops}-op chain on {mem_size:,}-element arrays "
                   "(one subprocess per system)", case_d)
     for c in res["cases"].values():
