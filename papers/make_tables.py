@@ -205,7 +205,8 @@ class Tables:
         if not t:
             return "_(no dualrev targets measured)_"
         rows = [[x["what"], num(x["measured"]), f"≤ {num(x['limit'])}",
-                 "met" if x["pass"] else "**not met**"] for x in t]
+                 "met" if x["pass"] else ("not measured" if x["pass"] is None else "**not met**")]
+                for x in t]
         return table(["dualrev target", "measured", "target", ""], rows, ["l", "r", "r", "l"])
 
     def notes(self):
