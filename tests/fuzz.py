@@ -1184,10 +1184,14 @@ THIRD_FORMS = {
     "holo": ["fwd.rev.fwd", "rev.rev.rev", "fwd.fwd.fwd", "rev.fwd.rev", "jacfwd.jacrev.grad"],
 }
 
+# vmap: of the program over a batch of three inputs (each argument batched along
+# its first or last axis), of its gradient, of its JVP over a batch of tangents and
+# of its pullback over a batch of cotangents.
+VMAP_CHECKS = ["vmap", "vmap_grad", "vmap_jvp", "vmap_vjp"]
 CHECKS = {
-    "real": ["value", "grad", "jvp", "vjp", "hessian", "third"],
-    "complex": ["value", "grad", "jvp", "vjp", "fwd_over_rev", "third"],
-    "holo": ["value", "grad", "jvp", "vjp", "hessian", "third"],
+    "real": ["value", "grad", "jvp", "vjp", "hessian", "third"] + VMAP_CHECKS,
+    "complex": ["value", "grad", "jvp", "vjp", "fwd_over_rev", "third"] + VMAP_CHECKS,
+    "holo": ["value", "grad", "jvp", "vjp", "hessian", "third"] + VMAP_CHECKS,
 }
 
 
@@ -1210,6 +1214,16 @@ class Directions:
         self.v = tuple(like(x.shape, cplx) for x in xs)
         self.w3 = tuple(like(x.shape, cplx) for x in xs)
         self.ct = like(out.shape, out.dtype.kind == "c")
+        # The batches of the vmap checks: three examples along a drawn axis (first or
+        # last) per argument; the inputs' are the inputs and two small steps from them.
+        rng = np.random.default_rng([prog.seed, 2])
+        self.in_axes = tuple(int(rng.choice([0, -1])) for _ in xs)
+        steps = [tuple(np.round(0.01 * like(x.shape, cplx), 4) for x in xs) for _ in range(2)]
+        self.xb = tuple(np.stack([x, x + s1, x + s2], axis=ax)
+                        for x, s1, s2, ax in zip(xs, *steps, self.in_axes))
+        self.tb = tuple(np.stack(ts) for ts in zip(self.t, self.u, self.v))
+        self.ctb = np.stack([self.ct, like(out.shape, out.dtype.kind == "c"),
+                             like(out.shape, out.dtype.kind == "c")])
 
 
 def run_checks(lib, prog, dirs, only=None, xs=None, convert=True):
@@ -1255,7 +1269,14 @@ def run_checks(lib, prog, dirs, only=None, xs=None, convert=True):
         out, pull = A.vjp(F, *xs)
         return out, pull(dirs.ct)
 
+    def vmap_vjp():
+        return A.vmap(A.vjp(F, *xs)[1])(dirs.ctb)
+
     table = {
+        "vmap": lambda: A.vmap(F, in_axes=dirs.in_axes)(*dirs.xb),
+        "vmap_grad": lambda: A.vmap(grad(f), in_axes=dirs.in_axes)(*dirs.xb),
+        "vmap_jvp": lambda: A.vmap(lambda *t: A.jvp(F, xs, t)[1])(*dirs.tb),
+        "vmap_vjp": vmap_vjp,
         "value": lambda: (F(*xs), f(*xs)),
         "grad": lambda: grad(f)(*xs),
         "jvp": lambda: A.jvp(F, xs, dirs.t),
@@ -1302,9 +1323,10 @@ def jax_checks(prog, dirs, only=None):
     """
     errors = {}
 
-    def everything(xs, t, u, v, w3, ct):
+    def everything(xs, t, u, v, w3, ct, xb, tb, ctb):
         d = Directions.__new__(Directions)
         d.t, d.u, d.v, d.w3, d.ct = t, u, v, w3, ct
+        d.xb, d.tb, d.ctb, d.in_axes = xb, tb, ctb, dirs.in_axes
         res = run_checks(JAX, prog, d, only, xs=xs, convert=False)
         errors.update((k, r) for k, r in res.items() if isinstance(r, Exception))
         return {k: r for k, r in res.items() if not isinstance(r, Exception)}
@@ -1313,7 +1335,8 @@ def jax_checks(prog, dirs, only=None):
         warnings.simplefilter("ignore")
         try:
             out = jax.jit(everything, compiler_options=XLA_OPTIONS)(
-                tuple(prog.inputs), dirs.t, dirs.u, dirs.v, dirs.w3, dirs.ct)
+                tuple(prog.inputs), dirs.t, dirs.u, dirs.v, dirs.w3, dirs.ct, dirs.xb,
+                dirs.tb, dirs.ctb)
         except Exception as e:  # noqa: BLE001  (raised after tracing: by XLA)
             return {k: e for k in CHECKS[prog.kind] if only is None or k == only}
     out = {k: _tree_map(np.asarray, r) for k, r in out.items()}

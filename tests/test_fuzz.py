@@ -6,9 +6,9 @@ proof that it catches wrong rules.
 * A fixed set of seeds: each program's values, grad, jvp, vjp, second and
   third derivatives agree with JAX's (seeds that hit an open bug are marked
   xfail, strictly, with the bug named).
-* A wrong JVP rule, a wrong VJP rule and a complex-only mistake, planted by
-  monkeypatching a primitive's rules, make the fuzzer fail and name the
-  primitive.
+* A wrong JVP rule, a wrong VJP rule, a complex-only mistake and a wrong
+  batching rule, planted by monkeypatching a primitive's rules, make the fuzzer
+  fail and name the primitive.
 * The comparison and the known-disagreement oracle themselves.
 
 A failing seed prints its program and the command that runs it again and shrinks
@@ -109,6 +109,21 @@ def test_a_complex_only_mistake_is_caught_and_named(monkeypatch):
     f = _planted_failure(monkeypatch, "conj", "vjp", lambda g, ans, x: g, kind="complex")
     assert "conj" in f.blame.split("+") and "conj" in f.prims, f.report()
     assert f.check in ("grad", "vjp", "fwd_over_rev", "third"), f.report()
+
+
+def test_a_wrong_batching_rule_is_caught_and_named(monkeypatch):
+    # sum's batching rule reducing over the example's axes as if there were no batch axis.
+    prim = dualrev.core.registry["sum"]
+
+    def rule(batched, x, *, axis, keepdims, in_shape):
+        return dualrev.core.bind(prim, (x,), dict(axis=axis, keepdims=keepdims,
+                                                  in_shape=np.shape(x)))
+    monkeypatch.setattr(prim, "batch", rule)
+    stats = fuzz.campaign(31_000, 40, n_ops=(2, 4), stop_after=1, focus="sum")
+    assert stats.failures, "a wrong batching rule of sum went unnoticed"
+    # jacfwd, jacrev and hessian batch their directions too: any check may catch it.
+    f = stats.failures[0]
+    assert "sum" in f.blame.split("+") and "sum" in f.prims, f.report()
 
 
 # ============================================================================ bugs the fuzzer found
