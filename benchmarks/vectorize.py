@@ -37,7 +37,7 @@ SEED = 0
 HOW = {   # how each system computes the derivative, in the tables
     "jacfwd": "jacfwd", "jacrev": "jacrev", "autograd-jacrev": "jacobian (reverse)",
     "hessian": "hessian", "grad": "grad, batch mean", "vmap": "vmap(grad), per example",
-    "forward": "forward only",
+    "forward": "forward only", "by-hand": "per-example grads by hand",
 }
 
 
@@ -482,7 +482,11 @@ def case_per_example(systems, rounds, min_time):
         return check
 
     specs = [Spec("numpy", "numpy", "forward",
-                  lambda: build_per_example(systems, "numpy", None, X, y, onehot, params))]
+                  lambda: build_per_example(systems, "numpy", None, X, y, onehot, params)),
+             # the arithmetic of per-example gradients alone: the outer products write
+             # batch × (all weights) numbers, ~128× the batch gradient's
+             Spec("numpy/by-hand", "numpy", "by-hand",
+                  lambda: (numpy_per_example_grads, (params, X, y)))]
     skipped = {}
     for name in _wanted(systems, SYSTEMS[1:]):
         if name in ("autograd", "jax"):
@@ -504,6 +508,12 @@ def case_per_example(systems, rounds, min_time):
     detail = (f"vmap(grad) {_fmt(rows['dualrev/vmap']['median_s'] * 1e3)} ms, "
               f"grad {_fmt(rows['dualrev/grad']['median_s'] * 1e3)} ms"
               if r is not None else "; ".join(failed.values()) or "not run")
+    floor = paired_ratio(samples, "dualrev/vmap", "numpy/by-hand")
+    if floor is not None:
+        rows["dualrev/vmap"]["vs_by_hand_ratio"] = floor
+        hand = paired_ratio(samples, "numpy/by-hand", "dualrev/grad")
+        detail += (f"; NumPy's per-example grads by hand {_fmt(hand)}× dualrev's grad, "
+                   f"dualrev's vmap(grad) {_fmt(floor)}× them")
     batch, sizes = X.shape[0], "-".join(str(s) for s in [params[0][0].shape[1]]
                                          + [W.shape[0] for W, _ in params])
     return {"title": f"j. per-example gradients of the {sizes} tanh MLP's loss, batch {batch}: "
