@@ -99,11 +99,15 @@ def _gather(P, src):
     return _Rows(indptr, P.indices[_ranges(starts, lens)], P.ncols)
 
 
-def _from_pairs(rows, cols, nrows, ncols):
-    """The pattern holding the (row, col) pairs, repeats merged."""
+def _from_pairs(rows, cols, nrows, ncols, runs=False):
+    """The pattern holding the (row, col) pairs, repeats merged.  ``runs``: the pairs
+    are a few row-major sorted runs one after the other (a merge sort takes them in
+    about linear time)."""
     if len(rows) == 0 or ncols == 0:
         return _empty(nrows, ncols)
-    key = np.unique(rows * ncols + cols)
+    key = np.sort(rows * ncols + cols, kind="stable" if runs else None)
+    if len(key) > 1:
+        key = key[np.concatenate([[True], key[1:] != key[:-1]])]
     rows = key // ncols
     indptr = np.zeros(nrows + 1, _I)
     np.cumsum(np.bincount(rows, minlength=nrows), out=indptr[1:])
@@ -133,7 +137,7 @@ def _union(pats):
         return first
     coo = [p.coo() for p in pats]
     return _from_pairs(np.concatenate([r for r, _ in coo]), np.concatenate([c for _, c in coo]),
-                       first.nrows, first.ncols)
+                       first.nrows, first.ncols, runs=True)
 
 
 def _vstack(pats):
@@ -855,14 +859,16 @@ class _Sparse:
         self.cache.clear()
         self.plan = None
 
-    def _given_pattern(self, shape, detect):
-        """The user's pattern, checked against ``shape``; with ``check``, against the
-        detected one (``detect()``) too."""
+    def _given_pattern(self, shape, detect, symmetric=False):
+        """The user's pattern, checked against ``shape`` (and symmetrized for a Hessian);
+        with ``check``, against the detected one (``detect()``) too."""
         given, rows, cols = self._given
         if tuple(given) != tuple(shape):
             raise ValueError(f"{self.where}: sparsity must have shape (m, n) = {tuple(shape)} "
                              f"(flattened output size, flattened input size), got shape "
                              f"{tuple(given)}")
+        if symmetric:
+            rows, cols = _symmetric(rows, cols, shape[0])
         if self.check:
             d_rows, d_cols = detect()
             n = max(shape[1], 1)
@@ -987,7 +993,7 @@ class _SparseHessian(_Sparse):
         if self._given is None:
             rows, cols = detect()
         else:
-            rows, cols = self._given_pattern((n, n), detect)
+            rows, cols = self._given_pattern((n, n), detect, symmetric=True)
         rows, cols = _symmetric(rows, cols, n)
         t1 = time.perf_counter()
         coloring = star_coloring(rows, cols, n)
