@@ -279,9 +279,13 @@ def _contraction(subscripts, shapes, pats, consts, out_shape):
         else:
             terms = np.ones((), bool)
         terms = terms.reshape([sizes[c] if c in have else 1 for c in letters])
+        if not letters:      # a scalar from a scalar operand
+            o = e = np.zeros(int(terms.any()), _I)
+            parts.append(_compose(P, o, e, 1))
+            continue
         where = np.nonzero(np.broadcast_to(terms, [sizes[c] for c in letters]))
-        at = {c: where[i] for i, c in enumerate(letters)}
-        count = len(where[0]) if where else 1
+        at = dict(zip(letters, where))
+        count = len(where[0])
         o = (np.ravel_multi_index([at[c] for c in out], out_shape) if out
              else np.zeros(count, _I))
         e = (np.ravel_multi_index([at[c] for c in ins[k]], shapes[k]) if ins[k]
@@ -1057,8 +1061,10 @@ def sparse_jacobian(fun, argnums=0, *, sparsity="detect", mode="auto", format="d
     detects the pattern at the first call too and raises a ValueError if the given
     one misses any detected entry.
 
-    >>> J = sparse_jacobian(lambda x: x[1:] * x[:-1])(np.arange(1.0, 5.0))
-    >>> sparse_jacobian(f, format="coo").colors    # after a call: 2 seeds
+    >>> jac = sparse_jacobian(lambda x: x[1:] * x[:-1])
+    >>> jac(np.arange(1.0, 5.0))           # shape (3, 4), two nonzeros a row
+    >>> jac.colors                          # two seeds, pushed forward as one batch
+    2
     """
     return _SparseJacobian(fun, argnums, sparsity, mode, format, chunk_size, check)
 
