@@ -99,15 +99,22 @@ def _gather(P, src):
     return _Rows(indptr, P.indices[_ranges(starts, lens)], P.ncols)
 
 
+def _distinct(key, runs=False):
+    """The sorted distinct values of an int array (a sort: NumPy's unique hashes, slower
+    here).  ``runs``: key is a few sorted runs one after the other."""
+    key = np.sort(key, kind="stable" if runs else None)
+    if len(key) > 1:
+        key = key[np.concatenate([[True], key[1:] != key[:-1]])]
+    return key
+
+
 def _from_pairs(rows, cols, nrows, ncols, runs=False):
     """The pattern holding the (row, col) pairs, repeats merged.  ``runs``: the pairs
     are a few row-major sorted runs one after the other (a merge sort takes them in
     about linear time)."""
     if len(rows) == 0 or ncols == 0:
         return _empty(nrows, ncols)
-    key = np.sort(rows * ncols + cols, kind="stable" if runs else None)
-    if len(key) > 1:
-        key = key[np.concatenate([[True], key[1:] != key[:-1]])]
+    key = _distinct(rows * ncols + cols, runs)
     rows = key // ncols
     indptr = np.zeros(nrows + 1, _I)
     np.cumsum(np.bincount(rows, minlength=nrows), out=indptr[1:])
@@ -636,7 +643,7 @@ def _symmetric(rows, cols, n):
     rows, cols = np.asarray(rows, _I), np.asarray(cols, _I)
     if n == 0 or len(rows) == 0:
         return np.zeros(0, _I), np.zeros(0, _I)
-    key = np.unique(np.concatenate([rows * n + cols, cols * n + rows]))
+    key = _distinct(np.concatenate([rows * n + cols, cols * n + rows]))
     return key // n, key % n
 
 
@@ -703,8 +710,8 @@ def check_distance2_coloring(rows, cols, colors, side="columns"):
     if (c < 0).any():
         return False
     k = int(c.max()) + 1
-    row_colors = len(np.unique(rows * k + c))
-    row_cols = len(np.unique(rows * (int(cols.max()) + 1) + cols))
+    row_colors = len(_distinct(rows * k + c))
+    row_cols = len(_distinct(rows * (int(cols.max()) + 1) + cols))
     return row_colors == row_cols
 
 
@@ -712,9 +719,14 @@ def _direct(rows, cols, colors):
     """For each off-diagonal entry (i, j) of a symmetric pattern: whether j is the only
     neighbor of i with its color (then H[i, j] is read from row i of H @ S)."""
     k = int(colors.max()) + 1 if len(colors) else 1
-    _, inverse, counts = np.unique(rows * k + colors[cols], return_inverse=True,
-                                   return_counts=True)
-    return counts[inverse.ravel()] == 1
+    key = rows * k + colors[cols]
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    first = np.concatenate([[True], sk[1:] != sk[:-1]])
+    last = np.concatenate([sk[1:] != sk[:-1], [True]])
+    alone = np.empty(len(key), bool)
+    alone[order] = first & last
+    return alone
 
 
 def check_star_coloring(rows, cols, colors):
@@ -779,7 +791,7 @@ def _user_pattern(sparsity, where, square):
         rows, cols = np.asarray(coo.row, _I)[keep], np.asarray(coo.col, _I)[keep]
         shape = tuple(sparsity.shape)
         if len(rows) and shape[1]:
-            key = np.unique(rows * shape[1] + cols)
+            key = _distinct(rows * shape[1] + cols)
             rows, cols = key // shape[1], key % shape[1]
         return shape, rows, cols
     if not isinstance(sparsity, np.ndarray):
@@ -798,14 +810,15 @@ class Plan:
     """What the first call of a sparse derivative for one input signature found:
     the pattern ``rows``, ``cols`` (flattened shapes, row-major) of ``shape``, the
     ``mode`` ("forward", "reverse" or "star"), the ``coloring`` (a color per column,
-    per row, or per Hessian index), ``colors`` (their number) and the seconds spent
+    per row, or per Hessian index), ``colors`` (their number), ``gather`` (where each
+    nonzero is read in the flattened compressed product) and the seconds spent
     detecting (``detect_seconds``), coloring (``color_seconds``) and in all
     (``setup_seconds``)."""
 
-    def __init__(self, rows, cols, shape, mode, coloring, out, detect_seconds,
+    def __init__(self, rows, cols, shape, mode, coloring, gather, out, detect_seconds,
                  color_seconds):
         self.rows, self.cols, self.shape, self.mode = rows, cols, shape, mode
-        self.coloring = coloring
+        self.coloring, self.gather = coloring, gather
         self.colors = int(coloring.max()) + 1 if len(coloring) and coloring.max() >= 0 else 0
         self.out = out
         self.detect_seconds, self.color_seconds = detect_seconds, color_seconds
@@ -934,8 +947,11 @@ class _SparseJacobian(_Sparse):
         if self.mode == "reverse" and complex_out:
             raise TypeError("sparse_jacobian: mode='reverse' needs real outputs; the function "
                             "returned complex ones (use mode='forward')")
-        mode, coloring = self._color(rows, cols, (m, flat.n), complex_out)
-        return Plan(rows, cols, (m, flat.n), mode, coloring, out, t1 - t0,
+        mode, colors = self._color(rows, cols, (m, flat.n), complex_out)
+        # Where each nonzero lies in the compressed product, flattened: J[i, j] is
+        # (J @ S)[i, color of column j], or (S.T @ J)[color of row i, j].
+        gather = (colors[cols] * m + rows if mode == "forward" else colors[rows] * flat.n + cols)
+        return Plan(rows, cols, (m, flat.n), mode, colors, gather, out, t1 - t0,
                     time.perf_counter() - t1)
 
     def _color(self, rows, cols, shape, complex_out):
@@ -973,12 +989,12 @@ class _SparseJacobian(_Sparse):
         elif plan.mode == "forward":
             seeds = _seeds(plan.coloring, plan.colors, n, flat.dtype)
             C = _batched(lambda t: jvp(flat.call_flat, (x,), (t,))[1], seeds, self.chunk_size)
-            values = np.asarray(C)[plan.coloring[plan.cols], plan.rows]
+            values = np.asarray(C).ravel()[plan.gather]
         else:
             _, pull = vjp(flat.call_flat, x)
             seeds = _seeds(plan.coloring, plan.colors, m, out_dtype)
             R = _batched(lambda w: pull(w)[0], seeds, self.chunk_size)
-            values = np.asarray(R)[plan.coloring[plan.rows], plan.cols]
+            values = np.asarray(R).ravel()[plan.gather]
         return self._format(flat, plan, values, plan.out)
 
 
@@ -1000,26 +1016,25 @@ class _SparseHessian(_Sparse):
             rows, cols = self._given_pattern((n, n), detect, symmetric=True)
         rows, cols = _symmetric(rows, cols, n)
         t1 = time.perf_counter()
-        coloring = star_coloring(rows, cols, n)
-        return Plan(rows, cols, (n, n), "star", coloring, None, t1 - t0,
+        colors = star_coloring(rows, cols, n)
+        # H[i, j] is row i of H @ S at j's color when j is the only neighbor of i with
+        # that color (always so on the diagonal), else row j at i's color.
+        take_row = rows == cols
+        off = ~take_row
+        take_row[off] = _direct(rows[off], cols[off], colors)
+        gather = np.where(take_row, colors[cols] * n + rows, colors[rows] * n + cols)
+        return Plan(rows, cols, (n, n), "star", colors, gather, None, t1 - t0,
                     time.perf_counter() - t1)
 
     def _evaluate(self, flat, plan):
         x = flat.x()
-        rows, cols, colors = plan.rows, plan.cols, plan.coloring
         if plan.colors == 0:
             values = np.zeros(0, flat.dtype)
         else:
-            seeds = _seeds(colors, plan.colors, flat.n, flat.dtype)
+            seeds = _seeds(plan.coloring, plan.colors, flat.n, flat.dtype)
             g = grad(flat.call)
-            B = np.asarray(_batched(lambda t: jvp(g, (x,), (t,))[1], seeds, self.chunk_size))
-            # H[i, j] is row i of H @ S at j's color when j is the only neighbor of i with
-            # that color (always on the diagonal), else row j at i's color.
-            mine = rows == cols
-            off = ~mine
-            take_row = mine.copy()
-            take_row[off] = _direct(rows[off], cols[off], colors)
-            values = np.where(take_row, B[colors[cols], rows], B[colors[rows], cols])
+            B = _batched(lambda t: jvp(g, (x,), (t,))[1], seeds, self.chunk_size)
+            values = np.asarray(B).ravel()[plan.gather]
         out = (_hessian_tree(flat), flat.shapes, flat.dtypes)
         return self._format(flat, plan, values, out)
 
@@ -1040,7 +1055,12 @@ def sparse_jacobian(fun, argnums=0, *, sparsity="detect", mode="auto", format="d
     call for given argument shapes and dtypes, the pattern is detected
     (``jacobian_sparsity``) unless given, and colored (``distance2_coloring``); the
     result is cached (``.plan``, ``.colors``, ``.sparsity``, ``.setup_seconds``,
-    ``.cache_clear()``).  Then the compressed Jacobian ``J @ S`` (a seed per color of
+    ``.cache_clear()``).  The pattern holds for every value of the differentiated
+    inputs, but what else it read is taken as it was at that first call: values of
+    the other arguments and of closed-over arrays (zero patterns of constant
+    ``matmul``/``einsum`` operands), and indices or masks computed from the inputs'
+    values (``x[argmax(x)]``); if those change, call ``.cache_clear()`` or pass
+    ``sparsity=``.  Then the compressed Jacobian ``J @ S`` (a seed per color of
     the columns) is pushed forward as one batch (``vmap`` of ``jvp``), or ``S.T @ J``
     pulled back through one recording (``vmap`` of the ``vjp`` pullback), and the
     nonzeros are read out of it.
