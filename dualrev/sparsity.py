@@ -253,8 +253,9 @@ def _reduction(prim, ans, pats, primals, params):
 
 
 def _nonzero(x):
-    """Where a constant operand is nonzero (everywhere, for a value batched by vmap)."""
-    x = strip(x)
+    """Where a constant operand is nonzero: everywhere for a value of another
+    transformation (a batch, or a value carrying a derivative whose own zeros are
+    not the value's)."""
     if isinstance(x, Tracer):
         return np.ones(np.shape(x), bool)
     return np.asarray(x) != 0
@@ -779,7 +780,7 @@ def _scipy_sparse(where):
     return sp
 
 
-def _user_pattern(sparsity, where, square):
+def _user_pattern(sparsity, where):
     """A user's pattern (boolean NumPy array or scipy.sparse array/matrix), checked for
     its dtype; returns (shape, rows, cols) sorted row-major."""
     if hasattr(sparsity, "tocoo") and hasattr(sparsity, "nnz"):
@@ -851,7 +852,7 @@ class _Sparse:
                                  f"got {sparsity!r}")
             self._given = None
         else:
-            self._given = _user_pattern(sparsity, where, False)
+            self._given = _user_pattern(sparsity, where)
         self.fun, self.argnums, self.format = fun, argnums, format
         self.chunk_size, self.check, self.where = chunk_size, check, where
         self.cache = {}
