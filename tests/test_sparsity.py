@@ -51,6 +51,53 @@ def test_a_primitive_without_a_rule_names_itself():
         jacobian_sparsity(lambda x: bind(cumsum_p, (x * 2.0,)))(np.ones(3))
 
 
+def test_a_rule_attached_by_pattern_rule_is_used():
+    def impl(x):
+        return np.cumsum(x)
+    cumsum_p = Primitive("cumsum_for_test", impl, jvp=None, vjp=None, register=False)
+    registry["cumsum_for_test"] = cumsum_p
+    try:
+        @sparsity.pattern_rule("cumsum_for_test")
+        def _cumsum(prim, ans, pats, primals, params):
+            n = np.size(ans)
+            rows, cols = np.tril_indices(n)
+            return sparsity._compose(pats[0], rows, cols, n)
+    finally:
+        del registry["cumsum_for_test"]
+    assert sparsity.rule_for(cumsum_p) is _cumsum
+    P = jacobian_sparsity(lambda x: bind(cumsum_p, (x[::-1],)))(np.ones(3))
+    np.testing.assert_array_equal(P, np.tril(np.ones((3, 3), bool))[:, ::-1])
+
+
+def test_escaped_value_and_printing():
+    kept = []
+
+    def f(x):
+        y = dnp.sin(x)
+        kept.append(y)
+        assert repr(y).startswith("Deps(shape=(3,), nnz=3")
+        return y
+    jacobian_sparsity(f)(np.ones(3))
+    with pytest.raises(dualrev.EscapedTracerError):
+        kept[0] * 2.0
+
+
+def test_nested_transformations_inside():
+    """A Jacobian, a vmap and a gradient computed inside the function are traced through."""
+    g = lambda x: dnp.sin(x) * x[::-1]   # noqa: E731
+    x = RNG.uniform(0.5, 1.5, size=4)
+    for f in (lambda x: dnp.ravel(dualrev.jacfwd(g)(x)),
+              lambda x: dnp.ravel(dualrev.jacrev(g)(x)),
+              lambda x: dualrev.vmap(lambda r: dnp.sum(r ** 2))(dnp.reshape(x, (2, 2))),
+              lambda x: dualrev.grad(lambda x: dnp.sum(g(x) ** 2))(x)):
+        J = dualrev.jacfwd(f)(x)
+        assert not (nonzeros(J) & ~jacobian_sparsity(f)(x)).any()
+        assert_tree_close(sparse_jacobian(f)(x), J)
+    np.testing.assert_array_equal(
+        jacobian_sparsity(lambda x: dualrev.vmap(dnp.sum)(dnp.reshape(x, (2, 2))))(x),
+        np.kron(np.eye(2, dtype=bool), np.ones((1, 2), bool)))
+
+
 CASES = [c for name in sorted(TABLE) for c in TABLE[name]]
 
 
