@@ -611,7 +611,8 @@ def distance2_coloring(rows, cols, shape, side="columns"):
     from it; ``side="rows"`` does the same for the rows (reverse mode, ``S.T @ J``).
     Columns are colored in their natural order, each with the smallest color that no
     column sharing a row with it has (Gebremedhin, Manne & Pothen 2005, section 3).
-    Time: the sum over rows of (row length)**2, in one pass.  Returns an int64 array
+    Time: the sum over rows of (row length)**2, in one pass (a row holding every
+    column is seen at once: all colors differ).  Returns an int64 array
     of colors 0, 1, ...; -1 for a column with no nonzero.
     """
     _check_choice(side, ("columns", "rows"), "side", "distance2_coloring")
@@ -619,6 +620,13 @@ def distance2_coloring(rows, cols, shape, side="columns"):
     m, n = shape
     if side == "rows":
         rows, cols, m, n = cols, rows, n, m
+    used = np.zeros(n, bool)
+    used[cols] = True
+    if len(rows) and np.bincount(rows, minlength=m).max() == used.sum():
+        # A row holding every column: all colors differ, as the greedy pass would find.
+        color = np.full(n, -1, _I)
+        color[used] = np.arange(used.sum())
+        return color
     r_ptr, r_cols = _grouped(rows, cols, m)
     c_ptr, c_rows = _grouped(cols, rows, n)
     color = [-1] * n
