@@ -663,13 +663,21 @@ def star_coloring(rows, cols, n):
     path on four vertices uses at least three colors, so that each H[i, j] can be read
     directly from the product of H with one seed per color (``H @ S``).  This is
     Gebremedhin, Manne & Pothen's greedy algorithm (SIAM Review 47(4), 2005,
-    section 4): a vertex may not take the color of a vertex x two steps away through
-    an uncolored w, nor through a colored w when x has another neighbor of w's color.
-    Vertices are taken largest degree first (a hub first: an arrowhead gets two
-    colors).  Time: the sum over vertices of the sum of their neighbors' degrees
-    times the degrees of those neighbors' neighbors.  The pattern is symmetrized
-    first; the diagonal is ignored.  Returns an int64 array of colors; -1 for a
-    vertex with no nonzero in its row or column.
+    section 4): a vertex v may not take the color of a vertex x two steps away
+    through an uncolored w, nor through a colored w when x has another neighbor of
+    w's color.  Vertices are taken largest degree first (a hub first: an arrowhead
+    gets two colors).  Pattern symmetrized first; diagonal ignored.
+
+    The paper's triple loop over w, x and x's neighbors costs a hub's degree for each
+    of its neighbors (quadratic on an arrowhead).  Here the same choices come from
+    what is kept up to date as vertices are colored: for each vertex, how many of
+    its neighbors have each color (``count``), and for each colored w, the colors of
+    its neighbors x that have another neighbor of w's color (``bad``): v then reads
+    ``count[w]`` through an uncolored w and ``bad[w]`` through a colored one.  Time:
+    about the sum over vertices of degree times the colors seen around them.
+
+    Returns an int64 array of colors; -1 for a vertex with no nonzero in its row or
+    column.
     """
     rows, cols = _symmetric(rows, cols, n)
     present = np.zeros(n, bool)
@@ -684,26 +692,46 @@ def star_coloring(rows, cols, n):
     order = order[present[order]].tolist()
     color = [-1] * n
     forbidden = [-1] * (n + 1)
+    count = [{} for _ in range(n)]     # count[x][c]: neighbors of x colored c
+    bad = [None] * n                   # bad[w]: colors forbidden through the colored w
     for v in order:
-        for w in adj[ptr[v]:ptr[v + 1]]:
+        nbrs = adj[ptr[v]:ptr[v + 1]]
+        for w in nbrs:
             cw = color[w]
             if cw >= 0:
                 forbidden[cw] = v
-            for x in adj[ptr[w]:ptr[w + 1]]:
-                cx = color[x]
-                if cx < 0 or x == v or forbidden[cx] == v:
-                    continue
-                if cw < 0:
-                    forbidden[cx] = v
-                    continue
-                for y in adj[ptr[x]:ptr[x + 1]]:
-                    if y != w and color[y] == cw:
-                        forbidden[cx] = v
-                        break
+                for c in bad[w]:
+                    forbidden[c] = v
+            else:
+                for c in count[w]:
+                    forbidden[c] = v
         c = 0
         while forbidden[c] == v:
             c += 1
         color[v] = c
+        # v as the middle vertex x: its colored neighbors w with another neighbor of
+        # their color (one already counted) forbid c through w.
+        mine = count[v]
+        for w in nbrs:
+            cw = color[w]
+            if cw >= 0 and mine.get(cw, 0) >= 2:
+                bad[w].add(c)
+        # v as a new neighbor y of each x: x's second neighbor of color c makes every
+        # neighbor of x colored c forbid x's color.
+        bad[v] = set()
+        for x in nbrs:
+            cx_count = count[x]
+            k = cx_count.get(c, 0) + 1
+            cx_count[c] = k
+            cx = color[x]
+            if cx < 0:
+                continue
+            if k == 2:
+                for w in adj[ptr[x]:ptr[x + 1]]:
+                    if color[w] == c:
+                        bad[w].add(cx)
+            elif k > 2:
+                bad[v].add(cx)
     return np.asarray(color, _I)
 
 

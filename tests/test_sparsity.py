@@ -362,6 +362,39 @@ def test_star_coloring_on_random_graphs(trial):
     assert check_star_coloring(rows, cols, bad) == _p4_ok(sym_r, sym_c, bad)
 
 
+def _star_triple_loop(rows, cols, n):
+    """Gebremedhin, Manne & Pothen's greedy star coloring as the paper writes it (the
+    triple loop over w, x and y), in the same vertex order (largest degree first)."""
+    sym = np.zeros((n, n), bool)
+    sym[rows, cols] = sym[cols, rows] = True
+    present = sym.any(axis=1)
+    np.fill_diagonal(sym, False)
+    adj = [np.flatnonzero(r).tolist() for r in sym]
+    deg = sym.sum(axis=1)
+    order = [v for v in np.argsort(-deg, kind="stable").tolist() if present[v]]
+    color = [-1] * n
+    for v in order:
+        forbidden = set()
+        for w in adj[v]:
+            if color[w] >= 0:
+                forbidden.add(color[w])
+            for x in adj[w]:
+                if color[x] < 0 or x == v:
+                    continue
+                if color[w] < 0 or any(y != w and color[y] == color[w] for y in adj[x]):
+                    forbidden.add(color[x])
+        color[v] = next(c for c in itertools.count() if c not in forbidden)
+    return np.array(color)
+
+
+@pytest.mark.parametrize("trial", range(30))
+def test_star_coloring_matches_the_papers_triple_loop(trial):
+    rng = np.random.default_rng(500 + trial)
+    n = int(rng.integers(2, 40))
+    rows, cols = random_pattern(n, n, rng.uniform(0.02, 0.5), rng)
+    np.testing.assert_array_equal(star_coloring(rows, cols, n), _star_triple_loop(rows, cols, n))
+
+
 def test_planted_bug_star_checker_and_recovery_fail():
     """On a path, a distance-1 coloring alternates two colors: a two-colored path on four
     vertices.  The checker rejects it, and a Hessian recovered with it is wrong."""
