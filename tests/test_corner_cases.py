@@ -455,3 +455,20 @@ def test_tensor_double_backward_of_powers_at_zero():
     assert [float(g1), float(g2), float(g3)] == [c[1], 2 * c[2], 6 * c[3]]
     g3.backward()
     assert float(x.grad) == 24 * c[4]
+
+
+def test_power_of_python_int_zero_is_the_constant_one_as_jax():
+    """x ** 0 does not depend on x (JAX's integer_pow(x, 0) is full_like(x, 1)): its
+    derivative is a true zero, so an infinite x upstream gives 0, not 0 * inf = nan.
+    Found by the differential fuzzer (seed 600280)."""
+    x = np.array([[np.inf], [np.inf]])
+
+    def f(m):
+        return lambda x: m.mean((m.swapaxes(x, -1, -2) @ x) ** 0)
+    with np.errstate(invalid="ignore"):
+        ours = dualrev.grad(f(dnp))(x)
+    np.testing.assert_array_equal(ours, np.asarray(jax.grad(f(jnp))(x)))
+    np.testing.assert_array_equal(ours, np.zeros((2, 1)))
+    y = np.linspace(-1.0, 1.0, 4, dtype=np.float32)
+    out = dualrev.vmap(lambda v: v ** 0)(y.reshape(2, 2))
+    assert out.dtype == np.float32 and np.array_equal(out, np.ones((2, 2)))

@@ -184,7 +184,7 @@ case("divide", "operator_rconst", lambda m, x: 1.0 / x, Arg(2, 3, lo=0.5, hi=2, 
 case("divide", "operator_const", lambda m, x: x / 4.0, Arg(2, 3))
 case("divide", "mean", lambda m, x: m.mean(x, axis=1), Arg(2, 3))
 case("power", "const_int_3", lambda m, x: x ** 3, Arg(2, 3))
-case("power", "const_int_0", lambda m, x: x ** 0, Arg(2, 3))
+case("power", "const_float_0", lambda m, x: x ** 0.0, Arg(2, 3))
 case("power", "const_float_half", lambda m, x: x ** 0.5, Arg(2, 3, lo=0.3, hi=3))
 case("power", "const_float_2", lambda m, x: m.power(x, 2.0), Arg(2, 3))
 case("power", "const_array", lambda m, x, c: m.power(x, c),

@@ -222,7 +222,18 @@ subtract = binary(subtract_p, np.subtract)
 multiply = binary(multiply_p, np.multiply)
 divide = binary(divide_p, np.divide)
 true_divide = divide
-power = binary(power_p, np.power)
+_power = binary(power_p, np.power)
+
+
+def power(x, y):
+    """Differentiable ``numpy.power``.  ``x ** 0`` with the Python integer 0 is the
+    constant 1, as JAX's: it does not depend on x, so its derivative is a true zero
+    that never meets an infinite x in a later rule (0 * inf).  Tensors and the
+    imperative graph (levels inf and 0) record it, as PyTorch does."""
+    if y.__class__ is int and y == 0 and isinstance(x, Tracer) and \
+            0 < x._trace.level < math.inf:
+        return np.ones(np.shape(x), np.result_type(strip(x)))
+    return _power(x, y)
 maximum = binary(maximum_p, doc="Differentiable ``numpy.maximum``; ties split the gradient 0.5/0.5.")
 minimum = binary(minimum_p, doc="Differentiable ``numpy.minimum``; ties split the gradient 0.5/0.5.")
 negative = unary(negative_p, np.negative)
