@@ -614,6 +614,10 @@ def distance2_coloring(rows, cols, shape, side="columns"):
     Time: the sum over rows of (row length)**2, in one pass (a row holding every
     column is seen at once: all colors differ).  Returns an int64 array
     of colors 0, 1, ...; -1 for a column with no nonzero.
+
+    >>> rows, cols = np.nonzero(np.eye(4) + np.eye(4, k=1))      # bidiagonal
+    >>> distance2_coloring(rows, cols, (4, 4))
+    array([0, 1, 0, 1])
     """
     _check_choice(side, ("columns", "rows"), "side", "distance2_coloring")
     rows, cols = np.asarray(rows, _I), np.asarray(cols, _I)
@@ -678,6 +682,10 @@ def star_coloring(rows, cols, n):
 
     Returns an int64 array of colors; -1 for a vertex with no nonzero in its row or
     column.
+
+    >>> rows, cols = np.arange(4), np.arange(1, 5)                # a path 0-1-2-3-4
+    >>> star_coloring(rows, cols, 5)                              # three colors, not two
+    array([2, 0, 1, 0, 2])
     """
     rows, cols = _symmetric(rows, cols, n)
     present = np.zeros(n, bool)
