@@ -14,6 +14,9 @@ from . import numpy  # noqa: F401  (defines the primitives first)
 from .api import (float0, grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, make_tape,  # noqa: F401
                   stop_gradient, value_and_grad, vjp)
 from .batching import vmap  # noqa: F401
+from .sparsity import (hessian_sparsity, jacobian_sparsity, sparse_hessian,  # noqa: F401
+                       sparse_jacobian)
+from . import sparsity  # noqa: F401
 from .core import EscapedTracerError, Primitive, Tracer, registry  # noqa: F401
 from .forward import Dual, dual  # noqa: F401
 from .reverse import Tape, Var  # noqa: F401
