@@ -1139,7 +1139,7 @@ def main(argv=None):
     p.add_argument("--note", default="", help="a remark on the machine, kept in the JSON "
                                                "(e.g. 'shared, noisy')")
     p.add_argument("--rounds", type=int, help="rounds for cases a, c, e, f-k (default 25, f: 30, "
-                                              "h-k: 15; quick 3)")
+                                              "h-k: 30; quick 3)")
     p.add_argument("--mem-worker", help=argparse.SUPPRESS)
     p.add_argument("--mem-ops", type=int, default=MEM_OPS, help=argparse.SUPPRESS)
     p.add_argument("--mem-size", type=int, default=MEM_SIZE, help=argparse.SUPPRESS)
@@ -1245,8 +1245,8 @@ def main(argv=None):
                 "skipped": skipped}
 
     run_case("g", f"case g: grad through complex intermediates, {COMPLEX_SIZE:,} elements", case_g)
-    vec_rounds = args.rounds or (3 if q else 15)
-    vec_min_time = 0.005 if q else 0.02
+    vec_rounds = args.rounds or (3 if q else 30)
+    vec_min_time = 0.005 if q else 0.05
 
     def run_cases(key, describe, body):
         """A case of several tables (several sizes): body returns {case key: case}."""

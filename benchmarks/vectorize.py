@@ -191,7 +191,8 @@ def sparse_api(dualrev):
     return sj, sh
 
 
-SPARSE_FORMAT = "csr"
+SPARSE_FORMAT = "coo"             # (rows, cols, values): what the compressed passes give
+SPARSE_FORMATS = ("coo", "csr")   # csr: the same, assembled into a scipy.sparse.csr_array
 
 
 def sparse_setup_info(fn):
@@ -203,12 +204,35 @@ def sparse_setup_info(fn):
     return (None if secs is None else float(secs)), (None if colors is None else int(colors))
 
 
+def sparse_plan_info(fn):
+    """The plan's own figures (detection and coloring seconds, mode, nnz), where it has them."""
+    plan = getattr(fn, "plan", None)
+    out = {}
+    for k in ("detect_seconds", "color_seconds", "mode", "nnz"):
+        v = getattr(plan, k, None)
+        if v is not None:
+            out[k] = v if isinstance(v, str) else float(v)
+    return out
+
+
 def tridiagonal_error(M, diagonals):
     """Largest error of a sparse (scipy) or dense matrix against the given three diagonals,
     relative to the largest entry, and whether nothing lies off them (None if M is neither)."""
     sub, main, sup = diagonals
     n = main.size
-    if hasattr(M, "tocoo"):
+    if isinstance(M, tuple) and len(M) == 3:     # format="coo": (rows, cols, values)
+        rows, cols, vals = (np.asarray(a) for a in M)
+        if rows.size and (rows.max() >= n or cols.max() >= n):
+            return math.inf, False
+        dist = cols - rows
+        off_band = bool(np.any(vals[np.abs(dist) > 1] != 0))
+        got = []
+        for k, d in ((-1, sub), (0, main), (1, sup)):
+            g = np.zeros(n - abs(k))
+            sel = dist == k
+            np.add.at(g, np.minimum(rows[sel], cols[sel]), vals[sel])
+            got.append(g)
+    elif hasattr(M, "tocoo"):
         c = M.tocoo()
         if c.shape != (n, n):
             return math.inf, False
@@ -540,7 +564,7 @@ def case_sparse(systems, rounds, min_time, n=SPARSE_SIZE, n_small=SPARSE_SMALL,
                 mem_sizes=SPARSE_MEM_SIZES):
     """Case k: sparse_jacobian of the stencil and sparse_hessian of the Rosenbrock chain at n,
     each against NumPy's forward of the same function; dense jacfwd / hessian at n_small."""
-    skipped = {name: "not run: no sparse Jacobian of its own; it takes a third-party package "
+    skipped = {name: "no sparse Jacobian of its own; it takes a third-party package "
                      "(e.g. sparsejac for JAX)" for name in SYSTEMS[2:] if name in systems}
     if "dualrev" not in systems:
         return None
@@ -555,11 +579,11 @@ def case_sparse(systems, rounds, min_time, n=SPARSE_SIZE, n_small=SPARSE_SMALL,
         return {"k": {"title": "k. sparse Jacobian and Hessian", "n": n, "rows": {},
                       "skipped": skipped, "target_values": t}}
 
-    def make_sj(f):
-        return sparse_jacobian(f, format=SPARSE_FORMAT)
+    def make_sj(f, format=SPARSE_FORMAT):
+        return sparse_jacobian(f, format=format)
 
-    def make_sh(f):
-        return sparse_hessian(f, format=SPARSE_FORMAT)
+    def make_sh(f, format=SPARSE_FORMAT):
+        return sparse_hessian(f, format=format)
 
     stencil_np, stencil = make_stencil(np.sin, np.concatenate), make_stencil(dnp.sin, dnp.concatenate)
     rosen_np, rosen = make_rosenbrock(np.sum), make_rosenbrock(dnp.sum)
@@ -568,13 +592,14 @@ def case_sparse(systems, rounds, min_time, n=SPARSE_SIZE, n_small=SPARSE_SMALL,
     def checker(diagonals, x, key):
         def check(out):
             e, in_band = tridiagonal_error(out, diagonals(x))
+            nnz = len(out[0]) if isinstance(out, tuple) else getattr(out, "nnz", None)
             return {"agrees": bool(e <= 1e-10 and in_band), "rel_err": e,
-                    "only_tridiagonal": in_band, "nnz": int(getattr(out, "nnz", -1))}
+                    "only_tridiagonal": in_band, "nnz": None if nnz is None else int(nnz)}
         return check
 
-    def sparse_spec(key, how, make, f, diagonals, x):
+    def sparse_spec(key, how, make, f, diagonals, x, format=SPARSE_FORMAT):
         def build():
-            fn = make(f)
+            fn = make(f, format)
             setup[key] = fn
             return fn, (x,)
         return Spec(key, "dualrev", how, build, checker(diagonals, x, key))
@@ -588,6 +613,12 @@ def case_sparse(systems, rounds, min_time, n=SPARSE_SIZE, n_small=SPARSE_SMALL,
                              stencil_diagonals, x),
                  sparse_spec("dualrev/sparse_hessian", "sparse_hessian", make_sh, rosen,
                              rosenbrock_diagonals, x)]
+        for fmt in SPARSE_FORMATS:
+            if fmt != SPARSE_FORMAT:
+                specs += [sparse_spec(f"dualrev/sparse_jacobian/{fmt}", f"sparse_jacobian, {fmt}",
+                                      make_sj, stencil, stencil_diagonals, x, fmt),
+                          sparse_spec(f"dualrev/sparse_hessian/{fmt}", f"sparse_hessian, {fmt}",
+                                      make_sh, rosen, rosenbrock_diagonals, x, fmt)]
         if tag == "k_small":
             specs += [Spec("dualrev/jacfwd", "dualrev", "jacfwd (dense)",
                            lambda: (dualrev.jacfwd(stencil), (x,)),
@@ -604,7 +635,7 @@ def case_sparse(systems, rounds, min_time, n=SPARSE_SIZE, n_small=SPARSE_SMALL,
         for key, fn in setup.items():
             if key in rows:
                 secs, colors = sparse_setup_info(fn)
-                rows[key].update(setup_s=secs, colors=colors)
+                rows[key].update(setup_s=secs, colors=colors, **sparse_plan_info(fn))
         for k in rows:
             rows[k]["n"] = size
             rows[k]["baseline"] = "numpy-rosen" if k in hess_keys else "numpy"
@@ -617,9 +648,13 @@ def case_sparse(systems, rounds, min_time, n=SPARSE_SIZE, n_small=SPARSE_SMALL,
             t = []
             for tkey, key in (("k_jac", "dualrev/sparse_jacobian"), ("k_hess", "dualrev/sparse_hessian")):
                 r = rows.get(key)
-                detail = (f"{_fmt(r['median_s'] * 1e3)} ms per call, first call "
-                          f"{_fmt(r['first_call_s'] * 1e3)} ms, {r.get('colors')} colors"
+                detail = (f"format={SPARSE_FORMAT}, {_fmt(r['median_s'] * 1e3)} ms per call, "
+                          f"first call {_fmt(r['first_call_s'] * 1e3)} ms (setup "
+                          f"{_fmt((r.get('setup_s') or 0) * 1e3)} ms), {r.get('colors')} colors"
                           if r else failed.get(key, "not run"))
+                csr = rows.get(f"{key}/csr")
+                if csr:
+                    detail += f"; format=csr {_fmt(csr['ratio'])}×"
                 t.append((tkey, r["ratio"] if r else None, detail, key in failed))
             case["target_values"] = t
             mem = {}
@@ -664,7 +699,13 @@ def vector_tables(cases, table, out):
                                                         f"{LABELS.get(sys_, sys_)} {how_}")
             extra = ""
             if r.get("setup_s") is not None or r.get("colors") is not None:
-                extra = f"setup {_fmt(r.get('setup_s'), 3)} s, {r.get('colors')} colors"
+                extra = f"setup {_fmt(r.get('setup_s'), 3)} s"
+                if r.get("detect_seconds") is not None:
+                    extra += (f" (detect {_fmt(r['detect_seconds'], 3)}, color "
+                              f"{_fmt(r['color_seconds'], 3)})")
+                extra += f", {r.get('colors')} colors"
+                if r.get("mode"):
+                    extra += f", {r['mode']}"
             base = "" if r.get("baseline", "numpy") == "numpy" or k.startswith("numpy") else " (R)"
             lines.append([f"{label}, {how}", _fmt(r["median_s"] * 1e3, 3),
                           _fmt(r["ratio"]) + base, f"±{100 * r['iqr_rel']:.0f}%",
