@@ -1015,3 +1015,233 @@ def test_untaken_where_branch_like_modes(name):
     assert_tree_close(jac_rev, jax.jacrev(make(jnp))(np.array([x, 2.0])), err="jacrev")
     assert_tree_close(rev, np.float64(rev_expected), err="reverse")
     assert_tree_close(fwd, np.float64(fwd_expected), err="forward")
+
+
+# ============================================================================ vmap
+
+# Every case under dualrev.vmap against jax.vmap: a batch of three examples (the
+# case's inputs and two seeded perturbations), each differentiated argument batched
+# along axis 0, 1 or -1 or shared (None), outputs along axis 0 or -1; and vmap of
+# the case's JVP and VJP, over batches of tangents or cotangents and of primals.
+# The batch of one assignment holds the same examples whatever the axes: JAX's
+# result for it, one jit per case, serves every placement of the batch axis.
+
+VMAP_SIZE = 3
+# Fixed (hand-picked) inputs keep their ties, zeros and integral quotients when
+# every argument is scaled by the same positive factor.
+_VMAP_SCALES = (1.5, 0.5)
+
+
+def vmap_examples(case):
+    """For each differentiated argument, its batch of VMAP_SIZE examples (batch axis
+    first): the case's input, then two draws from its ``Arg`` (or, for a fixed
+    input, the input scaled)."""
+    args = case.inputs()
+    rng = np.random.default_rng(seed_for("vmap:" + case.id))
+    out = []
+    for i in case.diff:
+        spec, x = case.args[i], args[i]
+        more = ([spec.sample(rng) for _ in _VMAP_SCALES] if isinstance(spec, Arg)
+                else [x * s for s in _VMAP_SCALES])
+        out.append(np.stack([x] + more))
+    return out
+
+
+def vmap_directions(case, label, shapes_dtypes):
+    """Seeded batches (batch axis first) of tangents or cotangents of these shapes."""
+    rng = np.random.default_rng(seed_for(f"vmap-{label}:" + case.id))
+    return [np.asarray(rng.uniform(-1.0, 1.0, size=(VMAP_SIZE,) + s), dtype=F32).astype(d)
+            for s, d in shapes_dtypes]
+
+
+def vmap_patterns(case):
+    """Which differentiated arguments are batched (True) or shared (False): all
+    batched, and each one shared in turn (a one-argument case: none batched, with
+    ``axis_size``)."""
+    k = len(case.diff)
+    if k == 1:
+        return [(True,), (False,)]
+    return [(True,) * k] + [tuple(j != i for j in range(k)) for i in range(k)]
+
+
+def vmap_assignments(case, args):
+    """(in_axes, out_axes, pattern) to run: every argument along axis 0, 1 (or -1
+    where an example is 0-d) and -1; each pattern with a shared argument; a mixed
+    assignment of different axes; outputs along 0 and -1."""
+    nds = [np.ndim(a) for a in case.diff_args(args)]
+    k = len(nds)
+    one = tuple(1 if n >= 1 else -1 for n in nds)
+    out = []
+    for pattern in vmap_patterns(case):
+        for axes in ((0,) * k, one, (-1,) * k):
+            in_axes = tuple(a if b else None for a, b in zip(axes, pattern))
+            for out_axes in (0, -1):
+                out.append((in_axes, out_axes, pattern))
+            if not any(pattern):
+                break      # nothing batched: the axes do not matter
+    if k > 1:
+        cycle = [one[0], -1, 0, None]
+        mixed = tuple(cycle[j % 4] for j in range(k))
+        out.append((mixed, -1, tuple(a is not None for a in mixed)))
+    return out
+
+
+def _key(pattern):
+    """'vmap:' and b (batched) or s (shared) per argument."""
+    return "vmap:" + "".join("b" if p else "s" for p in pattern)
+
+
+def _moved_in(batches, args_d, in_axes):
+    return [x if ax is None else np.moveaxis(b, 0, ax)
+            for b, x, ax in zip(batches, args_d, in_axes)]
+
+
+_JAX_VMAP_REFS = {}
+
+
+def jax_vmap_reference(case):
+    """JAX's results for the case under vmap (batch axis first), from one jitted
+    ``jax.vmap`` of the JVP and the VJP over every example needed, stacked:
+
+    * ``_key(pattern)``: the values, per pattern of batched and shared arguments
+      (a shared argument is the case's input in every example);
+    * ``jvp_t`` / ``jvp_pt``: the JVP over tangents (primals shared) / over primals
+      and tangents;
+    * ``vjp_c`` / ``vjp_p``: the VJP over cotangents (primals shared) / over primals
+      (the cotangent shared).
+    """
+    ref = _JAX_VMAP_REFS.get(case.id)
+    if ref is not None:
+        return ref
+    args = case.inputs()
+    f = case.restricted(jnp, args)
+    d = case.diff_args(args)
+    k = len(d)
+    batches = vmap_examples(case)
+    tangents, cts = vmap_inputs(case, args, np.asarray(jax_reference(case)["value"]))
+    shared = [np.stack([x] * VMAP_SIZE) for x in d]
+    fixed_ct = np.stack([cts[1]] * VMAP_SIZE)
+    # Blocks of VMAP_SIZE rows: (primals, tangents, cotangents) of each example.
+    blocks = {"batched": (batches, tangents, fixed_ct), "shared": (shared, tangents, cts)}
+    for pattern in vmap_patterns(case)[1:]:
+        if any(pattern):
+            blocks[_key(pattern)] = (
+                [b if p else s for b, s, p in zip(batches, shared, pattern)], tangents, cts)
+    names = list(blocks)
+    primals = [np.concatenate([blocks[n][0][i] for n in names]) for i in range(k)]
+    tans = [np.concatenate([blocks[n][1][i] for n in names]) for i in range(k)]
+    ctss = np.concatenate([blocks[n][2] for n in names])
+
+    def per_example(p, t, ct):
+        out, t_out = jax.jvp(f, tuple(p), tuple(t))
+        return out, t_out, jax.vjp(f, *p)[1](ct)
+
+    out, t_out, ct_in = jax.tree_util.tree_map(np.asarray, jax.jit(jax.vmap(per_example))(
+        primals, tans, ctss))
+    rows = {n: slice(j * VMAP_SIZE, (j + 1) * VMAP_SIZE) for j, n in enumerate(names)}
+    ref = {"jvp_t": t_out[rows["shared"]], "jvp_pt": t_out[rows["batched"]],
+           "vjp_c": tuple(c[rows["shared"]] for c in ct_in),
+           "vjp_p": tuple(c[rows["batched"]] for c in ct_in)}
+    for pattern in vmap_patterns(case):
+        name = ("batched" if all(pattern) else "shared" if not any(pattern)
+                else _key(pattern))
+        ref[_key(pattern)] = out[rows[name]]
+    _JAX_VMAP_REFS[case.id] = ref
+    return ref
+
+
+def vmap_inputs(case, args, out):
+    """Seeded batches of tangents (one per differentiated argument) and of cotangents."""
+    d = case.diff_args(args)
+    tangents = vmap_directions(case, "t", [(np.shape(x), x.dtype) for x in d])
+    (cts,) = vmap_directions(case, "ct", [(np.shape(out), out.dtype)])
+    return tangents, cts
+
+
+@params(CASES)
+def test_vmap(case):
+    """dualrev.vmap of the case, every placement of the batch axes, against jax.vmap."""
+    args = case.inputs()
+    ref = jax_vmap_reference(case)
+    batches = vmap_examples(case)
+    d = case.diff_args(args)
+    f = case.restricted(dnp, args)
+    for in_axes, out_axes, pattern in vmap_assignments(case, args):
+        size = None if any(pattern) else VMAP_SIZE
+        got = dualrev.vmap(f, in_axes=in_axes, out_axes=out_axes, axis_size=size)(
+            *_moved_in(batches, d, in_axes))
+        want = np.moveaxis(ref[_key(pattern)], 0, out_axes)
+        assert_tree_close(got, want, err=f"vmap in_axes={in_axes} out_axes={out_axes}")
+
+
+@params(CASES)
+def test_vmap_of_jvp_and_vjp(case):
+    """vmap of the case's JVP (over tangents; over primals and tangents) and of its
+    VJP (the pullback over cotangents; the VJP over primals), against JAX."""
+    args = case.inputs()
+    ref = jax_vmap_reference(case)
+    batches = vmap_examples(case)
+    d = case.diff_args(args)
+    k = len(d)
+    f = case.restricted(dnp, args)
+    out = to_numpy(case.fn(dnp, *args))
+    tangents, cts = vmap_inputs(case, args, out)
+    got = dualrev.vmap(lambda *t: dualrev.jvp(f, tuple(d), t)[1])(*tangents)
+    assert_tree_close(got, ref["jvp_t"], err="vmap of jvp over tangents")
+    got = dualrev.vmap(lambda *pt: dualrev.jvp(f, pt[:k], pt[k:])[1])(*batches, *tangents)
+    assert_tree_close(got, ref["jvp_pt"], err="vmap of jvp over primals and tangents")
+    pull = dualrev.vjp(f, *d)[1]
+    got = dualrev.vmap(pull)(cts)
+    assert_tree_close(got, ref["vjp_c"], err="vmap of the pullback over cotangents")
+    got = dualrev.vmap(lambda *p: dualrev.vjp(f, *p)[1](cts[1]))(*batches)
+    assert_tree_close(got, ref["vjp_p"], err="vmap of vjp over primals")
+
+
+# Primitives whose batching rule is a Python loop over the examples (the rule says
+# so: ``rule.loops_over_batch = True``).  None: every rule runs once per batch.
+LOOPING_BATCH_RULES = set()
+
+
+def test_every_registered_primitive_has_a_batching_rule():
+    missing = sorted(name for name, prim in dualrev.core.registry.items()
+                     if isinstance(prim.batch, dualrev.core.MissingBatchRule)
+                     or not callable(prim.batch))
+    assert not missing, f"registered primitives with no batching rule: {missing}"
+    looping = {name for name, prim in dualrev.core.registry.items()
+               if getattr(prim.batch, "loops_over_batch", False)}
+    assert looping == LOOPING_BATCH_RULES, (
+        f"primitives whose batching rule loops over the batch: {sorted(looping)}, "
+        f"listed: {sorted(LOOPING_BATCH_RULES)}")
+
+
+def _impl_calls(monkeypatch):
+    """Count the calls of every registered primitive's implementation."""
+    calls = {}
+    for name, prim in dualrev.core.registry.items():
+        def spy(*a, _impl=prim.impl, _name=name, **k):
+            calls[_name] = calls.get(_name, 0) + 1
+            return _impl(*a, **k)
+        monkeypatch.setattr(prim, "impl", spy)
+    return calls
+
+
+@params(CASES)
+def test_vmap_runs_each_primitive_once_per_batch(case, monkeypatch):
+    """Under vmap (and vmap of the VJP over primals) the implementations run as often
+    for a batch of 6 examples as for a batch of 3: no rule loops over the examples
+    (the 6 repeat the 3, so data-dependent choices are the same)."""
+    args = case.inputs()
+    f = case.restricted(dnp, args)
+    ct = to_numpy(case.fn(dnp, *args))
+    batches = vmap_examples(case)
+    calls = _impl_calls(monkeypatch)
+    counts = []
+    for bs in (batches, [np.concatenate([b, b]) for b in batches]):
+        calls.clear()
+        dualrev.vmap(f)(*bs)
+        dualrev.vmap(lambda *p: dualrev.vjp(f, *p)[1](ct))(*bs)
+        counts.append(dict(calls))
+    assert case.prim in counts[0], f"{case.id} never ran '{case.prim}' under vmap"
+    looped = {n: (counts[0].get(n), c) for n, c in counts[1].items()
+              if counts[0].get(n) != c and n not in LOOPING_BATCH_RULES}
+    assert not looped, f"implementation calls for batches of 3 and 6 differ: {looped}"
