@@ -43,6 +43,8 @@ class BatchTrace(Trace):
                     v = v.dense()
                 vals[i] = v
                 batched[i] = True
+        if getattr(rule, "takes_trace", False):
+            return Batched(self, rule(tuple(batched), *vals, batch_trace=self, **params))
         return Batched(self, rule(tuple(batched), *vals, **params))
 
 
@@ -154,6 +156,17 @@ class Batched(Tracer):
             "control flow (if, while, and, or, bool()) cannot branch on it. Use "
             "dualrev.numpy.where to select per example")
 
+    def _no_concrete(self, kind):
+        raise TypeError(
+            f"{kind}() of a value batched by vmap: it holds one value per example, not one "
+            f"{kind}; compute with dualrev.numpy on it instead")
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "a value batched by vmap cannot be converted to a NumPy array (np.asarray, "
+            "np.array, or a NumPy function given a list holding it): it holds one value per "
+            "example. Use dualrev.numpy's functions on it instead")
+
     def __repr__(self):
         return (f"Batched(shape={self.shape}, dtype={self.dtype}, batch={self._trace.size}, "
                 f"tag={self._trace.level})")
@@ -244,44 +257,61 @@ def nondiff_batched(fn, np_fn, args, kwargs):
 
 # ----------------------------------------------------------------------------- vmap
 
-def _axes_for_leaves(axes, tree, where, what):
-    """The batch axis of each leaf of tree from ``axes``, a pytree prefix of it (an int
-    or None applies to the whole subtree).  Raises a ValueError naming ``what``."""
-    out = []
+def _leaf_paths(t, path):
+    """The path of each leaf of the pytree t, in ``tree_flatten``'s order."""
+    tt = type(t)
+    if tt is tuple or tt is list or isinstance(t, tuple) and hasattr(t, "_fields"):
+        return [p for i, c in enumerate(t) for p in _leaf_paths(c, f"{path}[{i}]")]
+    if tt is dict:
+        return [p for k in sorted(t) for p in _leaf_paths(t[k], f"{path}[{k!r}]")]
+    return [] if t is None else [path]
 
-    def walk(ax, t, path):
-        if ax is None or isinstance(ax, numbers.Integral) and not isinstance(ax, bool):
-            out.extend([None if ax is None else int(ax)] * tree_flatten(t)[1].num_leaves)
-            return
-        if type(ax) is not type(t) or not isinstance(ax, (tuple, list, dict)):
-            if isinstance(ax, (tuple, list, dict)):
-                raise ValueError(
-                    f"{where}: {what} is not a pytree prefix of the {path or 'arguments'}: "
-                    f"{type(ax).__name__} {ax!r} where the value is a {type(t).__name__}")
-            raise ValueError(f"{where}: {what} entries must be ints, None or pytrees of them, "
-                             f"got {ax!r} at {path or 'the top'}")
-        if isinstance(t, dict):
-            if sorted(ax) != sorted(t):
-                raise ValueError(f"{where}: {what} is not a pytree prefix of {path}: keys "
-                                 f"{sorted(ax)} against {sorted(t)}")
-            for k in sorted(t):
-                walk(ax[k], t[k], f"{path}[{k!r}]")
-            return
-        if len(ax) != len(t):
-            raise ValueError(f"{where}: {what} has {len(ax)} entries at {path or 'the top'} but "
-                             f"the value there has {len(t)}")
-        for i, (a, c) in enumerate(zip(ax, t)):
-            walk(a, c, f"{path}[{i}]")
-    walk(axes, tree, "")
+
+def _is_axis(ax):
+    return ax is None or isinstance(ax, numbers.Integral) and not isinstance(ax, bool)
+
+
+def _axes_for_leaves(axes, tree, path, what):
+    """``[(axis, path)]`` for each leaf of ``tree`` (at ``path``), from ``axes``, a
+    pytree prefix of it: an int or None applies to its whole subtree.  Raises a
+    ValueError naming ``what`` (in_axes or out_axes) and the path."""
+    if _is_axis(axes):
+        ax = None if axes is None else int(axes)
+        return [(ax, p) for p in _leaf_paths(tree, path)]
+    head = (f"vmap: {what} is not a pytree prefix of the "
+            f"{'arguments' if what == 'in_axes' else 'outputs'}: at {path},")
+    if not isinstance(axes, (tuple, list, dict)):
+        raise ValueError(f"vmap: {what} entries must be ints, None or pytrees of them, got "
+                         f"{axes!r} (a {type(axes).__name__}) for {path}")
+    if type(axes) is not type(tree):
+        kind = "a leaf" if _leaf_paths(tree, path) == [path] else "a"
+        raise ValueError(f"{head} {what} has a {type(axes).__name__} {axes!r} but the value is "
+                         f"{kind} {type(tree).__name__}")
+    out = []
+    if isinstance(tree, dict):
+        if sorted(axes) != sorted(tree):
+            raise ValueError(f"{head} {what} has keys {sorted(axes)} but the value has keys "
+                             f"{sorted(tree)}")
+        for k in sorted(tree):
+            out += _axes_for_leaves(axes[k], tree[k], f"{path}[{k!r}]", what)
+        return out
+    if len(axes) != len(tree):
+        raise ValueError(f"{head} {what} has {len(axes)} entries but the value has {len(tree)}")
+    for i, (a, c) in enumerate(zip(axes, tree)):
+        out += _axes_for_leaves(a, c, f"{path}[{i}]", what)
     return out
+
+
+def _describe_size(path, ax, shape):
+    return f"{path} has size {shape[ax]} (axis {ax} of its shape {shape})"
 
 
 def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
     """Vectorize ``fun`` over a batch axis, as ``jax.vmap``.
 
     ``in_axes``: an int, None (not batched) or a pytree prefix of the positional
-    arguments (a tuple with one entry per argument); negative axes count from
-    the end.  Keyword arguments are batched along their first axis.
+    arguments (a tuple, or a list, with one entry per argument); negative axes
+    count from the end.  Keyword arguments are batched along their first axis.
     ``out_axes``: likewise for the outputs; an output that does not depend on
     the batch is broadcast along it (``None`` keeps it unbatched, which is an
     error for an output that does depend on the batch).  ``axis_size`` gives
@@ -293,6 +323,8 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
     """
     if not callable(fun):
         raise TypeError(f"vmap: fun must be callable, got {type(fun).__name__}")
+    if isinstance(in_axes, list):     # a list of entries is taken as the tuple, as JAX
+        in_axes = tuple(in_axes)
     if not (in_axes is None or isinstance(in_axes, (tuple, numbers.Integral))) \
             or isinstance(in_axes, bool):
         raise TypeError(
@@ -311,36 +343,37 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
                 f"(or one int for all)")
         leaves, tree = tree_flatten(args)
         spec = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
-        axes = _axes_for_leaves(spec, args, "vmap", "in_axes")
+        axes = []
+        for i, (ax, a) in enumerate(zip(spec, args)):
+            axes += _axes_for_leaves(ax, a, f"argument {i}", "in_axes")
         k_leaves, k_tree = tree_flatten(kwargs)
         leaves = leaves + k_leaves
-        axes = axes + [0] * len(k_leaves)
-        sizes = {}
+        for k in sorted(kwargs):
+            axes += [(0, p) for p in _leaf_paths(kwargs[k], f"keyword argument {k!r}")]
+        sizes = []
         moved = []
-        for i, (x, ax) in enumerate(zip(leaves, axes)):
+        for x, (ax, path) in zip(leaves, axes):
             if ax is None:
                 moved.append(x)
                 continue
-            nd = np.ndim(x)
-            what = (f"argument leaf {i}" if i < tree.num_leaves
-                    else f"keyword argument leaf {i - tree.num_leaves}")
+            shape = np.shape(x)
+            nd = len(shape)
             if not -nd <= ax < nd:
                 raise ValueError(
-                    f"vmap: in_axes={ax} is out of range for {what}, which has {nd} "
-                    f"dimension{'s' if nd != 1 else ''} (shape {np.shape(x)})"
+                    f"vmap: in_axes={ax} is out of range for {path}, which has {nd} "
+                    f"dimension{'s' if nd != 1 else ''} (shape {shape})"
                     + ("; a scalar cannot be batched: pass in_axes=None for it" if nd == 0 else ""))
             ax %= nd
-            sizes[what] = np.shape(x)[ax]
+            sizes.append((shape[ax], _describe_size(path, ax, shape)))
             moved.append(x if ax == 0 else moveaxis(x, ax, 0))
-        if len(set(sizes.values())) > 1:
+        found = {n for n, _ in sizes} | ({axis_size} if axis_size is not None and sizes else set())
+        if len(found) > 1:
             raise ValueError(
                 "vmap got inconsistent sizes for the batched axes: "
-                + ", ".join(f"{w} has size {n}" for w, n in sizes.items()))
+                + (f"axis_size={axis_size}, " if axis_size is not None else "")
+                + ", ".join(d for _, d in sizes))
         if sizes:
-            size = next(iter(sizes.values()))
-            if axis_size is not None and axis_size != size:
-                raise ValueError(f"vmap: axis_size={axis_size} but the batched arguments have "
-                                 f"batch size {size}")
+            size = sizes[0][0]
         elif axis_size is None:
             raise ValueError(
                 "vmap must have at least one non-None value in in_axes, or be given "
@@ -349,22 +382,21 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
             size = axis_size
         trace = BatchTrace(size)
         try:
-            vals = [x if ax is None else Batched(trace, x) for x, ax in zip(moved, axes)]
+            vals = [x if ax is None else Batched(trace, x) for x, (ax, _) in zip(moved, axes)]
             n = tree.num_leaves
             out = fun(*tree_unflatten(tree, vals[:n]), **tree_unflatten(k_tree, vals[n:]))
         finally:
             trace.close()
         o_leaves, o_tree = tree_flatten(out)
-        o_axes = _axes_for_leaves(out_axes, out, "vmap", "out_axes")
+        o_axes = _axes_for_leaves(out_axes, out, "output", "out_axes")
         res = []
-        for i, (o, ax) in enumerate(zip(o_leaves, o_axes)):
+        for o, (ax, path) in zip(o_leaves, o_axes):
             is_b = isinstance(o, Batched) and o._trace is trace
             if ax is None:
                 if is_b:
                     raise ValueError(
-                        f"vmap has mapped output (output leaf {i}) but out_axes is None for "
-                        f"it: only an output that does not depend on the batch can be "
-                        f"unbatched")
+                        f"vmap: out_axes is None for {path}, but it depends on the batch: "
+                        f"only an output that does not depend on the batch can be unbatched")
                 res.append(o)
                 continue
             if is_b:
@@ -374,8 +406,9 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
                 v = broadcast_to(o, (size,) + tuple(np.shape(o)))
             nd = np.ndim(v)
             if not -nd <= ax < nd:
-                raise ValueError(f"vmap: out_axes={ax} is out of range for output leaf {i}, "
-                                 f"which has {nd} dimensions with the batch axis")
+                raise ValueError(f"vmap: out_axes={ax} is out of range for {path}, which has "
+                                 f"{nd} dimension{'s' if nd != 1 else ''} with the batch axis "
+                                 f"(shape {np.shape(v)[1:]} per example)")
             res.append(v if ax % nd == 0 else moveaxis(v, 0, ax % nd))
         return tree_unflatten(o_tree, res)
 

@@ -1,8 +1,10 @@
 """Shape primitives: reshape, transpose, broadcast_to, indexing, concatenate."""
+import builtins
 import operator
 
 import numpy as np
 
+from ..batching import Batched, _dtype
 from ..core import Primitive, Tracer, bind, strip
 from ._dispatch import CONVERSION_ERRORS, traced_array, traced_arrays
 
@@ -54,22 +56,33 @@ def _batched_index(idx):
     """``(new, at)``: the index idx of one example as an index of the whole batch
     (batch axis first), and where the batch axis lands in the result.  It stays
     first unless idx has advanced indices (arrays, and integers beside them)
-    separated by a slice, Ellipsis or None: NumPy then puts their dimensions first."""
+    separated by a slice, Ellipsis or None: NumPy then puts their dimensions first.
+    An index array batched by another vmap is an array of its per-example shape."""
     items = idx if isinstance(idx, tuple) else (idx,)
     new = (slice(None),) + items
-    arrays = [i for i in items if isinstance(i, np.ndarray)]
+    arrays = [i for i in items if isinstance(i, (np.ndarray, Tracer))]
     if not arrays:
         return new, 0
-    adv = [k for k, i in enumerate(items) if isinstance(i, np.ndarray) or
-           isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))]
+    adv = [k for k, i in enumerate(items) if _is_advanced(i)]
     if adv[-1] - adv[0] == len(adv) - 1:
         return new, 0
-    shapes = [(int(np.count_nonzero(a)),) if a.dtype == bool else a.shape for a in arrays]
+    shapes = [(int(np.count_nonzero(a)),) if a.dtype == bool else np.shape(a) for a in arrays]
     return new, len(np.broadcast_shapes(*shapes))
 
 
+def _is_advanced(i):
+    """An advanced index item, when the index holds an array: an array or an integer."""
+    return isinstance(i, (np.ndarray, Tracer)) or (
+        isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
+
+
 def _indexed_shape(shape, idx):
-    """The shape of ``x[idx]`` for an x of this shape."""
+    """The shape of ``x[idx]`` for an x of this shape (an index array batched by vmap
+    counts with its per-example shape)."""
+    if isinstance(idx, tuple):
+        idx = tuple(np.zeros(i.shape, np.intp) if isinstance(i, Tracer) else i for i in idx)
+    elif isinstance(idx, Tracer):
+        idx = np.zeros(idx.shape, np.intp)
     return np.broadcast_to(np.False_, shape)[idx].shape
 
 
@@ -89,15 +102,140 @@ def _move(nd, src, dst):
     return tuple(order)
 
 
-def _getitem_batch(batched, x, *, idx, in_shape):
-    new, at = _batched_index(idx)
-    return _from_batch_axis(bind(getitem_p, (x,), dict(idx=new, in_shape=np.shape(x))), at)
+# ---------------------------------------------------------------- indices batched by vmap
+#
+# x[i] where i (after strip) is batched by a vmap holds a different index array per
+# example.  getitem_p and scatter_add_p keep such an i in their ``idx`` while their
+# operand is batched by that vmap too (``_lift`` broadcasts it there first, so that
+# the vmap's batching rule is the one to see the index); the rule turns the whole
+# indexing into one gather (scatter) on the batch, with a static index: an
+# ``arange`` over the batch axis beside the examples' index arrays.
 
+def _index_traces(idx):
+    """The vmap traces whose batched values are among idx's items, oldest first."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    found = {}
+    for i in items:
+        while isinstance(i, Tracer):        # a Batched (stripped), maybe of an outer vmap
+            found[i._trace.level] = i._trace
+            i = i.val
+    return [found[k] for k in sorted(found)]
+
+
+def _batched_by(x, trace):
+    """Whether x, at some level of its nesting, is batched by ``trace``."""
+    while isinstance(x, Tracer):
+        if x._trace is trace:
+            return True
+        x = x.val if type(x) is Batched else x.primal
+    return False
+
+
+def _newest_level(x):
+    level = 0
+    while isinstance(x, Tracer):
+        level = max(level, x._trace.level)
+        x = x.val if type(x) is Batched else x.primal
+    return level
+
+
+def _lift(x, traces):
+    """x, batched (broadcast along the batch) by each of these vmap traces."""
+    for t in traces:
+        if _batched_by(x, t):
+            continue
+        if _newest_level(x) < t.level:     # t goes outermost: wrap
+            x = Batched(t, broadcast_to(x, (t.size,) + tuple(np.shape(x))))
+        else:                               # inside newer traces: through them, exactly
+            from ._elementwise import multiply
+            dtype = np.result_type(_dtype(strip(x)))
+            x = multiply(x, Batched(t, np.ones((t.size,) + (1,) * np.ndim(x), dtype)))
+    return x
+
+
+def _gather(x, idx, in_shape):
+    """``x[idx]`` as getitem_p, for an idx that may hold vmap-batched index arrays."""
+    traces = _index_traces(idx)
+    if traces:
+        x = _lift(x, traces)
+    return bind(getitem_p, (x,), dict(idx=idx, in_shape=in_shape))
+
+
+def _scatter(g, idx, shape):
+    """scatter_add_p of g at idx into zeros of shape, idx as ``_gather``'s."""
+    traces = _index_traces(idx)
+    if traces:
+        g = _lift(g, traces)
+    return bind(scatter_add_p, (g,), dict(idx=idx, shape=shape))
+
+
+def _own_items(idx, trace):
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return any(isinstance(i, Tracer) and i._trace is trace for i in items)
+
+
+def _whole_batch_index(idx, trace, shape):
+    """For an index idx of one example (of ``shape``) holding index arrays batched by
+    ``trace``: ``(new, perm)``, the static index of the whole batch (batch axis
+    first) that gathers each example's own entries, and the permutation taking
+    NumPy's layout of ``x[new]`` to the batch of the examples' results (None: the
+    same).  Index arrays of other (outer) vmaps stay in new as they are."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    n = trace.size
+    # Ellipsis spelled out, boolean masks as the integer arrays NumPy makes of them.
+    used = builtins.sum(np.ndim(i) if isinstance(i, np.ndarray) and i.dtype == bool else
+                        0 if i is None or i is Ellipsis else 1 for i in items)
+    flat = []
+    for i in items:
+        if i is Ellipsis:
+            flat.extend([slice(None)] * (len(shape) - used))
+        elif isinstance(i, np.ndarray) and i.dtype == bool:
+            flat.extend(np.nonzero(i))
+        elif isinstance(i, Tracer) and np.dtype(i.dtype).kind not in "iu":
+            raise IndexError(
+                f"an index batched by vmap must hold integers, got dtype {i.dtype}"
+                + ("; a boolean mask that differs per example would give each example a "
+                   "result of its own size: use dualrev.numpy.where instead"
+                   if np.dtype(i.dtype) == bool else ""))
+        else:
+            flat.append(i)
+    adv = [k for k, i in enumerate(flat) if _is_advanced(i)]
+    sel = np.broadcast_shapes(*(np.shape(flat[k]) for k in adv))
+    r = len(sel)
+    new = [np.arange(n).reshape((n,) + (1,) * r)]
+    for i in flat:
+        if isinstance(i, Tracer) and i._trace is trace:
+            v = i.val                       # (n,) + the example's index shape
+            i = _reshape(v, (n,) + (1,) * (r - (np.ndim(v) - 1)) + np.shape(v)[1:])
+        new.append(i)
+    perm = None
+    if adv[0] > 0 and adv[-1] - adv[0] == len(adv) - 1:
+        # Each example's result has its index dimensions where its index arrays are;
+        # the batch's (led by the arange) has them first.
+        before = builtins.sum(1 for i in flat[:adv[0]] if i is None or isinstance(i, slice))
+        nd = 1 + r + len(_indexed_shape(shape, tuple(flat))) - r
+        perm = ((0,) + tuple(range(1 + r, 1 + r + before)) + tuple(range(1, 1 + r))
+                + tuple(range(1 + r + before, nd)))
+    return tuple(new), perm
+
+
+def _getitem_batch(batched, x, *, idx, in_shape, batch_trace):
+    if not batched[0]:
+        x = broadcast_to(x, (batch_trace.size,) + tuple(np.shape(x)))
+    if _own_items(idx, batch_trace):
+        new, perm = _whole_batch_index(idx, batch_trace, np.shape(x)[1:])
+        out = _gather(x, new, np.shape(x))
+        return out if perm is None else bind(transpose_p, (out,), dict(axes=perm))
+    new, at = _batched_index(idx)
+    return _from_batch_axis(_gather(x, new, np.shape(x)), at)
+
+
+_getitem_batch.takes_trace = True
 
 getitem_p = Primitive(
     "getitem", lambda x, *, idx, in_shape: x[idx],
-    jvp=(lambda x_dot, ans, x, *, idx, in_shape: bind(getitem_p, (x_dot,), dict(idx=idx, in_shape=in_shape)),),
-    vjp=(lambda g, ans, x, *, idx, in_shape: bind(scatter_add_p, (g,), dict(idx=idx, shape=in_shape)),),
+    jvp=(lambda x_dot, ans, x, *, idx, in_shape: _gather(x_dot, idx, in_shape),),
+    vjp=(lambda g, ans, x, *, idx, in_shape: _scatter(g, idx, in_shape),),
     batch=_getitem_batch)
 
 
@@ -110,17 +248,28 @@ def _scatter_add(g, *, idx, shape):
     return out
 
 
-def _scatter_add_batch(batched, g, *, idx, shape):
+def _scatter_add_batch(batched, g, *, idx, shape, batch_trace):
+    n = batch_trace.size
+    sel = _indexed_shape(shape, idx)
+    if not batched[0]:
+        g = broadcast_to(g, (n,) + tuple(np.shape(g)))
+    g = lift_batch(g, len(sel) - (np.ndim(g) - 1))
+    if _own_items(idx, batch_trace):
+        new, perm = _whole_batch_index(idx, batch_trace, shape)
+        g = broadcast_to(g, (n,) + sel)
+        if perm is not None:
+            g = bind(transpose_p, (g,), dict(axes=tuple(np.argsort(perm))))
+        return _scatter(g, new, (n,) + shape)
     new, at = _batched_index(idx)
-    g = lift_batch(g, len(_indexed_shape(shape, idx)) - (np.ndim(g) - 1))
-    return bind(scatter_add_p, (_to_batch_axis(g, at),),
-                dict(idx=new, shape=np.shape(g)[:1] + shape))
+    return _scatter(_to_batch_axis(g, at), new, (n,) + shape)
 
+
+_scatter_add_batch.takes_trace = True
 
 scatter_add_p = Primitive(
     "scatter_add", _scatter_add,
-    jvp=(lambda g_dot, ans, g, *, idx, shape: bind(scatter_add_p, (g_dot,), dict(idx=idx, shape=shape)),),
-    vjp=(lambda ct, ans, g, *, idx, shape: bind(getitem_p, (ct,), dict(idx=idx, in_shape=shape)),),
+    jvp=(lambda g_dot, ans, g, *, idx, shape: _scatter(g_dot, idx, shape),),
+    vjp=(lambda ct, ans, g, *, idx, shape: _gather(ct, idx, shape),),
     batch=_scatter_add_batch)
 
 
@@ -375,9 +524,17 @@ def squeeze(a, axis=None):
 
 
 def getitem(x, idx):
-    """``x[idx]``: basic slicing and integer-array indexing."""
+    """``x[idx]``: basic slicing and integer-array indexing.  Under vmap an index
+    may differ per example (a batched integer array, e.g. per-example labels):
+    the whole batch is then gathered at once.
+
+        >>> dualrev.vmap(lambda logp, y: logp[y])(logps, labels)   # logps[b, labels[b]]
+    """
     idx = _static_index(idx)
-    if not isinstance(x, Tracer):
+    traces = _index_traces(idx)
+    if traces:
+        x = _lift(x, traces)
+    elif not isinstance(x, Tracer):
         return x[idx]
     return bind(getitem_p, (x,), dict(idx=idx, in_shape=np.shape(x)))
 
@@ -385,6 +542,11 @@ def getitem(x, idx):
 def set_item(x, idx, v):
     """A copy of x with ``x[idx] = v`` applied: differentiable in x and v."""
     idx = _static_index(idx)
+    if _index_traces(idx):
+        raise NotImplementedError(
+            "set_item (x[idx] = v) with an index batched by vmap (a different index per "
+            "example) is not supported; build the result with dualrev.numpy.where and a "
+            "comparison with the index instead, or index with in_axes=None for it")
     if not isinstance(x, Tracer) and not isinstance(v, Tracer):
         return _set_item(x, v, idx=idx)
     return bind(set_item_p, (x, v), dict(idx=idx, v_shape=np.shape(strip(v)),
@@ -398,12 +560,7 @@ def _static_index(idx):
 
 
 def _static_index_item(i):
-    i = strip(i)
-    if isinstance(i, Tracer):
-        raise NotImplementedError(
-            "indexing with an index batched by vmap (a different index per example) is "
-            "not supported; index with dualrev.numpy.take_along_axis-style arithmetic, or "
-            "vmap over the unbatched index with in_axes=None")
+    i = strip(i)        # under vmap, a batched index stays: getitem gathers with it
     if isinstance(i, (list, np.ndarray)):
         i = np.asarray(i)
         if i.dtype.kind == "f":
