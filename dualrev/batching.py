@@ -204,8 +204,8 @@ def _avatar(x):
 # Functions of shapes and dtypes: their answer is the per-example one.
 _META = {"shape", "ndim", "size", "result_type", "iscomplexobj", "isrealobj", "zeros_like",
          "ones_like", "empty_like"}
-# Functions reducing over an axis (None: all per-example axes).
-_AXIS = {"argmax", "argmin", "argsort", "all", "any"}
+# Functions reducing over an axis (None: all per-example axes), with their default axis.
+_AXIS = {"argmax": None, "argmin": None, "argsort": -1, "all": None, "any": None}
 
 
 def nondiff_batched(fn, np_fn, args, kwargs):
@@ -226,23 +226,30 @@ def nondiff_batched(fn, np_fn, args, kwargs):
         same = (isclose(*args, **kwargs) if name == "allclose" else equal(a, b))
         return all_(same)
     if name in _AXIS:
-        (x,) = args
-        axis = kwargs.pop("axis", None)
+        x, *rest = args
+        if rest:
+            if "axis" in kwargs:
+                raise TypeError(f"{name}() got multiple values for argument 'axis'")
+            kwargs["axis"], *rest = rest
+        axis = kwargs.pop("axis", _AXIS[name])
         v = _inner(x, top)
         if not (isinstance(x, Batched) and x._trace is top):
-            return Batched(top, fn(v, axis=axis, **kwargs))   # pragma: no cover
+            return Batched(top, fn(v, axis, *rest, **kwargs))   # pragma: no cover
         nd = np.ndim(v) - 1
         if axis is None:
             if name in ("all", "any"):
                 axis = tuple(range(1, nd + 1))
-            else:
+            else:                   # over the flattened example
                 from .numpy import reshape
-                v, axis = reshape(v, (np.shape(v)[0], -1)), 1
+                out = fn(reshape(v, (np.shape(v)[0], -1)), 1, *rest, **kwargs)
+                if kwargs.get("keepdims"):
+                    out = reshape(out, (np.shape(v)[0],) + (1,) * nd)
+                return Batched(top, out)
         else:
             from .numpy._shape import _normalize_axes
             axis = tuple(a + 1 for a in _normalize_axes(axis, nd, name))
             axis = axis[0] if len(axis) == 1 and name not in ("all", "any") else axis
-        return Batched(top, fn(v, axis=axis, **kwargs))
+        return Batched(top, fn(v, axis, *rest, **kwargs))
     # Elementwise (ufuncs): broadcast per example, as the primitives' generic rule.
     flat = list(args) + list(kwargs.values())
     batched = [isinstance(v, Batched) and v._trace is top for v in flat]

@@ -98,17 +98,39 @@ def _matmul_one_batched(a, b, a_batched, ra, rb):
     batch instead of one small product per example."""
     if a_batched:
         if ra == 1:                          # (N, k) @ (k, [n])
-            return bind(matmul_p, (a, b))
+            return _folded(a, b)
         s = np.shape(a)                      # (N, ..., m, k)
-        out = bind(matmul_p, (_reshape(a, (-1, s[-1])), b))
+        out = _folded(_reshape(a, (-1, s[-1])), b)
         return _reshape(out, s[:-1] + np.shape(out)[1:])
     if rb == 1:                              # a @ b[i] = b[i] @ a.T
-        return bind(matmul_p, (b, _mT(a) if ra == 2 else a))
+        return _folded(b, _mT(a) if ra == 2 else a)
     s = np.shape(b)                          # (N, ..., k, n): its columns side by side
     cols = _reshape(moveaxis(b, -2, 0), (s[-2], -1))
-    out = bind(matmul_p, (a, cols))          # (m, N·...·n) or (N·...·n,)
+    out = _folded_columns(a, cols)           # (m, N·...·n) or (N·...·n,)
     out = _reshape(out, np.shape(out)[:-1] + s[:-2] + s[-1:])
     return moveaxis(out, 0, -2) if ra == 2 else out
+
+
+# NumPy multiplies a single row (or column) by a matrix with another BLAS routine
+# (gemv, dot) than several rows (gemm), rounding differently.  So that an example's
+# result does not depend on how many examples share the product (jacfwd's and
+# jacrev's chunk_size), a lone row or column is doubled and the copy dropped.
+
+def _folded(rows, b):
+    """``rows @ b`` for the (n, k) rows of a folded batch."""
+    if np.shape(rows)[0] != 1:
+        return bind(matmul_p, (rows, b))
+    from ._shape import concatenate, getitem
+    return getitem(bind(matmul_p, (concatenate([rows, rows]), b)), slice(0, 1))
+
+
+def _folded_columns(a, cols):
+    """``a @ cols`` for the (k, p) columns of a folded batch."""
+    if np.shape(cols)[1] != 1:
+        return bind(matmul_p, (a, cols))
+    from ._shape import concatenate, getitem
+    out = bind(matmul_p, (a, concatenate([cols, cols], axis=1)))
+    return getitem(out, (Ellipsis, slice(0, 1)))
 
 
 _matmul_batch.takes_one_hots = True
@@ -232,12 +254,21 @@ def _einsum_jvp(i):
 
 def _einsum_batch(batched, *ops, subscripts, optimize):
     """A fresh letter for the batch axis, leading the batched operands' subscripts and
-    the output's."""
+    the output's.  An optimized contraction follows the order chosen for one example
+    (NumPy's choice could change with the batch size, and with it the rounding); a
+    batch of one is doubled, as in ``_folded``."""
     (b,) = _fresh(subscripts, 1)
     ins, out = subscripts.split("->")
-    ins = [b + t if k else t for t, k in zip(ins.split(","), batched)]
-    return bind(einsum_p, ops, dict(subscripts=",".join(ins) + "->" + b + out,
-                                    optimize=_rule_optimize(optimize)))
+    spec = ",".join(b + t if k else t for t, k in zip(ins.split(","), batched)) + "->" + b + out
+    if not isinstance(optimize, (list, tuple)) and optimize:
+        shapes = [np.shape(o)[1:] if k else np.shape(o) for o, k in zip(ops, batched)]
+        optimize = np.einsum_path(subscripts, *(np.broadcast_to(np.float64(0), s) for s in shapes),
+                                  optimize=optimize)[0]
+    if not optimize or next(np.shape(o)[0] for o, k in zip(ops, batched) if k) != 1:
+        return bind(einsum_p, ops, dict(subscripts=spec, optimize=optimize))
+    from ._shape import concatenate, getitem
+    ops = [concatenate([o, o]) if k else o for o, k in zip(ops, batched)]
+    return getitem(bind(einsum_p, ops, dict(subscripts=spec, optimize=optimize)), slice(0, 1))
 
 
 einsum_p = Primitive(

@@ -213,7 +213,7 @@ def _whole_batch_index(idx, trace, shape):
         # Each example's result has its index dimensions where its index arrays are;
         # the batch's (led by the arange) has them first.
         before = builtins.sum(1 for i in flat[:adv[0]] if i is None or isinstance(i, slice))
-        nd = 1 + r + len(_indexed_shape(shape, tuple(flat))) - r
+        nd = 1 + len(_indexed_shape(shape, tuple(flat)))
         perm = ((0,) + tuple(range(1 + r, 1 + r + before)) + tuple(range(1, 1 + r))
                 + tuple(range(1 + r + before, nd)))
     return tuple(new), perm
