@@ -146,7 +146,7 @@ def _lift(x, traces):
             continue
         if _newest_level(x) < t.level:     # t goes outermost: wrap
             x = Batched(t, broadcast_to(x, (t.size,) + tuple(np.shape(x))))
-        else:                               # inside newer traces: through them, exactly
+        else:                               # inside newer traces: x times a batch of ones
             from ._elementwise import multiply
             dtype = np.result_type(_dtype(strip(x)))
             x = multiply(x, Batched(t, np.ones((t.size,) + (1,) * np.ndim(x), dtype)))
