@@ -7,7 +7,7 @@ import numpy as np
 from .core import Tracer, strip as _strip
 from .forward import Dual, DualTrace
 from .batching import OneHots, vmap
-from .numpy import concatenate as _concatenate, expand_dims as _expand_dims
+from .numpy import concatenate as _concatenate
 from .numpy import getitem as _getitem, moveaxis as _moveaxis, reshape as _reshape
 from .reverse import ListingTape, Tape, Var
 from .graph import graph_var as _graph_var
@@ -563,11 +563,7 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False, *,
 
         parts = []
         for start, stop in _chunks(sum(sizes), chunk_size):
-            cts = _one_hots(pull.out_leaves, start, stop)
-            if stop - start == 1:      # one direction: no batch needed
-                parts.append([_expand_dims(g, 0) for g in pull_flat(*(c.dense()[0] for c in cts))])
-            else:
-                parts.append(vmap(pull_flat)(*cts))
+            parts.append(vmap(pull_flat)(*_one_hots(pull.out_leaves, start, stop)))
         rows = _stacked_directions(parts) if parts else [None] * len(flat_in)
         blocks = [None if ints[li] or r is None else
                   _split_axis(r, sizes, 0, [np.shape(o) for o in pull.out_leaves])

@@ -603,10 +603,6 @@ def _jax_chunk_reference(name):
     return getattr(jax, JAX_CHUNKED[name])(g, argnums=(0, 1))(x, p)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "jacrev pulls a chunk of one direction back without vmap (dualrev/api.py, jacrev: "
-    "'one direction: no batch needed'); NumPy then multiplies the lone cotangent by a "
-    "matrix with gemv instead of gemm, rounding differently from the batched chunks"))
 def test_jacrev_chunks_of_one_direction_give_identical_results():
     full = dualrev.jacrev(chunk_mlp)(CHUNK_X, CHUNK_P)
     for c in (1, 3):     # 3: the last of the four directions is a chunk of its own
