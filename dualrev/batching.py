@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from .core import _NOPARAMS, Trace, Tracer, strip
+from .core import Trace, Tracer, strip
 from .tree import tree_flatten, tree_unflatten
 
 
@@ -23,12 +23,6 @@ class BatchTrace(Trace):
     def __init__(self, size, name="vmap"):
         super().__init__(name)
         self.size = size
-
-    def process1(self, prim, a):
-        return self.process(prim, (a,), _NOPARAMS)
-
-    def process2(self, prim, a, b):
-        return self.process(prim, (a, b), _NOPARAMS)
 
     def process(self, prim, args, params):
         if not self.alive:

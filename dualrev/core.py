@@ -49,6 +49,14 @@ class Trace:
             _open_traces[0] += 1
             _open[self.level] = weakref.ref(self)
 
+    # process1/process2 are the fast paths for one and two arguments without params;
+    # a trace that has none handles them as any other call.
+    def process1(self, prim, a):
+        return self.process(prim, (a,), _NOPARAMS)
+
+    def process2(self, prim, a, b):
+        return self.process(prim, (a, b), _NOPARAMS)
+
     def close(self):
         if self.alive:
             with _trace_lock:

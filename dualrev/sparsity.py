@@ -36,7 +36,7 @@ import numpy as np
 from . import numpy as dnp
 from .api import grad, jvp, vjp
 from .batching import vmap
-from .core import _NOPARAMS, Trace, Tracer, bind, registry, strip
+from .core import Trace, Tracer, bind, registry, strip
 from .tree import tree_flatten, tree_unflatten
 
 _I = np.int64
@@ -337,12 +337,6 @@ class SparsityTrace(Trace):
 
     def __init__(self, name="jacobian_sparsity"):
         super().__init__(name)
-
-    def process1(self, prim, a):
-        return self.process(prim, (a,), _NOPARAMS)
-
-    def process2(self, prim, a, b):
-        return self.process(prim, (a, b), _NOPARAMS)
 
     def process(self, prim, args, params):
         if not self.alive:
