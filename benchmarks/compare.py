@@ -529,6 +529,16 @@ def _flat(params):
     return [a for layer in params for a in layer]
 
 
+def mlp_logits(tanh, params, h):
+    """The MLP's logits for inputs h: affine layers with ``tanh`` between them."""
+    last = len(params) - 1
+    for i, (W, b) in enumerate(params):
+        h = h @ W.T + b
+        if i < last:
+            h = tanh(h)
+    return h
+
+
 def make_mlp_loss(xp, stop=None):
     """``loss(params, X, y)``: the MLP's mean softmax cross-entropy, with ``xp``'s
     tanh/max/exp/log/sum/mean; ``stop`` keeps the max of the stable log-softmax
@@ -536,12 +546,7 @@ def make_mlp_loss(xp, stop=None):
     stop = stop or (lambda v: v)
 
     def mlp_loss(params, X, y):
-        h = X
-        last = len(params) - 1
-        for i, (W, b) in enumerate(params):
-            h = h @ W.T + b
-            if i < last:
-                h = xp.tanh(h)
+        h = mlp_logits(xp.tanh, params, X)
         m = stop(xp.max(h, axis=1, keepdims=True))
         logp = h - (xp.log(xp.sum(xp.exp(h - m), axis=1, keepdims=True)) + m)
         return -xp.mean(logp[xp.arange(X.shape[0]), y])

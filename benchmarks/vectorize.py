@@ -23,7 +23,7 @@ import numpy as np
 
 from ._common import traced_memory
 from .compare import (LABELS, SYSTEMS, _agrees, _fmt, _rows_from, interleaved, log,
-                      make_mlp_loss, mlp_problem, numpy_mlp_forward)
+                      make_mlp_loss, mlp_logits, mlp_problem, numpy_mlp_forward)
 
 JAC_SIZES = (1000, 100)          # case h
 JAC_MODES = ("jacfwd", "jacrev")
@@ -85,12 +85,7 @@ def make_example_loss(xp, stop=None):
     stop = stop or (lambda v: v)
 
     def example_loss(params, x, onehot):
-        h = x
-        last = len(params) - 1
-        for i, (W, b) in enumerate(params):
-            h = h @ W.T + b
-            if i < last:
-                h = xp.tanh(h)
+        h = mlp_logits(xp.tanh, params, x)
         m = stop(xp.max(h))
         logp = h - (xp.log(xp.sum(xp.exp(h - m))) + m)
         return -xp.sum(logp * onehot)
@@ -100,12 +95,7 @@ def make_example_loss(xp, stop=None):
 def make_torch_batch_loss(torch):
     """Case j, PyTorch: the mean cross-entropy over the batch, as make_mlp_loss (dim=, keepdim=)."""
     def batch_loss(params, X, y):
-        h = X
-        last = len(params) - 1
-        for i, (W, b) in enumerate(params):
-            h = h @ W.T + b
-            if i < last:
-                h = torch.tanh(h)
+        h = mlp_logits(torch.tanh, params, X)
         m = torch.amax(h, dim=1, keepdim=True).detach()
         logp = h - (torch.log(torch.sum(torch.exp(h - m), dim=1, keepdim=True)) + m)
         return -torch.mean(logp[torch.arange(X.shape[0]), y])
