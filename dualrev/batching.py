@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from .core import Trace, Tracer, strip
+from .core import Trace, Tracer, aligned_batch, strip
 from .tree import tree_flatten, tree_unflatten
 
 
@@ -247,11 +247,7 @@ def nondiff_batched(fn, np_fn, args, kwargs):
     # Elementwise (ufuncs): broadcast per example, as the primitives' generic rule.
     flat = list(args) + list(kwargs.values())
     batched = [isinstance(v, Batched) and v._trace is top for v in flat]
-    vals = [_inner(v, top) for v in flat]
-    ranks = [np.ndim(v) - b for v, b in zip(vals, batched)]
-    r = max(ranks)
-    from .numpy._shape import lift_batch
-    vals = [lift_batch(v, r - k) if b and k < r else v for v, b, k in zip(vals, batched, ranks)]
+    vals = aligned_batch([_inner(v, top) for v in flat], batched)
     n = len(args)
     return Batched(top, fn(*vals[:n], **dict(zip(kwargs, vals[n:]))))
 

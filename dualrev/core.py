@@ -243,14 +243,20 @@ def broadcasting(prim):
 
 def broadcast_batch(prim, batched, args, params=_NOPARAMS):
     """The body of ``broadcasting(prim)``'s rule."""
-    if len(args) > 1:
-        ranks = [np.ndim(a) - b for a, b in zip(args, batched)]
-        top = max(ranks)
-        if any(b and r < top for b, r in zip(batched, ranks)):
-            from .numpy._shape import lift_batch
-            args = [lift_batch(a, top - r) if b and r < top else a
-                    for a, b, r in zip(args, batched, ranks)]
-    return bind(prim, args, params)
+    return bind(prim, aligned_batch(args, batched) if len(args) > 1 else args, params)
+
+
+def aligned_batch(args, batched):
+    """args (the batched ones with their batch axis first) with length-1 axes after
+    each batched one's batch axis up to the largest per-example rank, so that NumPy's
+    broadcasting lines the per-example axes up."""
+    ranks = [np.ndim(a) - b for a, b in zip(args, batched)]
+    top = max(ranks)
+    if any(b and r < top for b, r in zip(batched, ranks)):
+        from .numpy._shape import lift_batch
+        args = [lift_batch(a, top - r) if b and r < top else a
+                for a, b, r in zip(args, batched, ranks)]
+    return args
 
 
 class MissingBatchRule:
