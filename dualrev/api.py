@@ -4,6 +4,8 @@ import numbers
 
 import numpy as np
 
+from . import backend
+from .backend import dtype, is_complex, is_foreign, kind
 from .core import Tracer, strip as _strip
 from .forward import Dual, DualTrace
 from .batching import OneHots, vmap
@@ -37,9 +39,10 @@ def _as_float_leaf(x, where, what):
     else:
         if isinstance(x, (list, tuple)):
             raise TypeError(f"{where}: {what} must be an array or float, got {type(x).__name__}")
-        x = np.asarray(x)
+        if not is_foreign(x):
+            x = np.asarray(x)
         dt = x.dtype
-    if dt.kind not in "fc":
+    if kind(dt) not in "fc":
         raise TypeError(
             f"{where}: {what} has dtype {dt}; only float or complex inputs can be "
             f"differentiated (integer and boolean inputs have no derivative). Cast it with "
@@ -50,16 +53,16 @@ def _as_float_leaf(x, where, what):
 def _is_int_leaf(x):
     """An integer or boolean leaf: a constant for allow_int=True."""
     if isinstance(x, Tracer):
-        return x.dtype.kind in "biu"
+        return kind(x.dtype) in "biu"
     if isinstance(x, (bool, numbers.Integral)):
         return True
-    return isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in "biu"
+    return (isinstance(x, (np.ndarray, np.generic)) or is_foreign(x)) and kind(x.dtype) in "biu"
 
 
 def _check_holomorphic_inputs(leaves, where):
     for x in leaves:
-        dt = np.result_type(_strip(x))
-        if dt.kind != "c":
+        dt = dtype(_strip(x))
+        if kind(dt) != "c":
             raise TypeError(f"{where} with holomorphic=True requires inputs with complex "
                             f"dtype, but got {dt}")
 
@@ -68,17 +71,17 @@ def _check_output_dtype(out_leaves, holomorphic, where):
     """JAX's rules for the outputs of grad and jacrev (reverse mode from basis
     cotangents) and of jacfwd with holomorphic=True."""
     for o in out_leaves:
-        dt = np.result_type(_strip(o))
-        if holomorphic and dt.kind != "c":
+        dt = dtype(_strip(o))
+        if holomorphic and kind(dt) != "c":
             raise TypeError(f"{where} with holomorphic=True requires outputs with complex "
                             f"dtype, but got {dt}")
-        if not holomorphic and dt.kind == "c":
+        if not holomorphic and kind(dt) == "c":
             raise TypeError(
                 f"{where} requires real-valued outputs (a float dtype), but the function "
                 f"returned {dt}. For holomorphic differentiation pass holomorphic=True; "
                 f"for a non-holomorphic function with complex outputs use dualrev.vjp "
                 f"directly")
-        if dt.kind not in "fc":
+        if kind(dt) not in "fc":
             raise TypeError(f"{where} requires a float output, but the function returned "
                             f"dtype {dt}")
 
@@ -182,14 +185,14 @@ class _VJP:
                     f"vjp_fn: cotangent leaf {i} has shape {cs}, expected shape {os_} "
                     f"(the output's); broadcasting is not applied")
             if k >= 0:
-                odt = np.result_type(_strip(o))
-                if odt.kind != "c" and np.iscomplexobj(_strip(c)):
+                odt = dtype(_strip(o))
+                if kind(odt) != "c" and is_complex(_strip(c)):
                     raise ValueError(
                         f"vjp_fn: cotangent leaf {i} has complex dtype "
-                        f"{np.result_type(_strip(c))}, but the output it pairs with is real "
+                        f"{dtype(_strip(c))}, but the output it pairs with is real "
                         f"({odt}); a real output takes a real cotangent")
-                if not isinstance(c, Tracer):
-                    c = np.asarray(c, dtype=odt)
+                if not isinstance(c, Tracer) and not is_foreign(c):
+                    c = backend.asarray(c, o, odt)
                 seeds[k] = c if k not in seeds else seeds[k] + c
         return seeds
 
@@ -206,8 +209,10 @@ class _VJP:
 
 
 def _zeros_like(x):
-    dt = np.result_type(_strip(x))
-    return np.zeros(np.shape(x), dtype=float0 if dt.kind in "biu" else dt)
+    dt = dtype(_strip(x))
+    if kind(dt) in "biu":
+        return np.zeros(np.shape(x), dtype=float0)
+    return backend.zeros(np.shape(x), dt, x)
 
 
 def _record(fun, primals, where, has_aux=False, tape_cls=Tape, allow_int=False,
@@ -252,7 +257,7 @@ def _record(fun, primals, where, has_aux=False, tape_cls=Tape, allow_int=False,
 def _check_leaf_out(x, where):
     if isinstance(x, Tracer):
         return
-    if not isinstance(x, (np.ndarray, np.generic, numbers.Number)):
+    if not isinstance(x, (np.ndarray, np.generic, numbers.Number)) and not is_foreign(x):
         raise TypeError(f"{where}: the function returned a {type(x).__name__}; outputs must be "
                         f"arrays, floats or pytrees of them")
 
@@ -292,12 +297,18 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=F
             raise TypeError(f"grad requires a scalar output (shape ()), but the function "
                             f"returned {what}; use vjp or jacrev for non-scalar outputs")
         _check_output_dtype(pull.out_leaves, holomorphic, "grad")
-        dt = np.result_type(_strip(out))
         k = pull.out_ids[0]
-        g = pull.pull_seeds({k: dt.type(1)} if k >= 0 else {}, consume=True)
+        g = pull.pull_seeds({k: _one(out)} if k >= 0 else {}, consume=True)
         g = g[0] if single else g
         return ((out, aux), g) if has_aux else (out, g)
     return vg
+
+
+def _one(out):
+    """The seed cotangent of a scalar output: 1 in its dtype (and library)."""
+    dt = dtype(_strip(out))
+    return dt.type(1) if isinstance(dt, np.dtype) and not is_foreign(_strip(out)) \
+        else backend.full((), 1, dt, out)
 
 
 def grad(fun, argnums=0, has_aux=False, holomorphic=False, allow_int=False):
@@ -335,7 +346,7 @@ def jvp(fun, primals, tangents, has_aux=False):
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         p = _as_float_leaf(p, "jvp", f"primal leaf {i}")
         t = _as_float_leaf(t, "jvp", f"tangent leaf {i}")
-        tdt, pdt = np.result_type(_strip(t)), np.result_type(_strip(p))
+        tdt, pdt = dtype(_strip(t)), dtype(_strip(p))
         if tdt != pdt:
             raise TypeError(f"jvp: tangent leaf {i} has dtype {tdt} but its primal has dtype "
                             f"{pdt}; they must match")
@@ -409,8 +420,8 @@ def _flat_inputs(args, nums, where, holomorphic=False, allow_int=False):
             _check_holomorphic_inputs(ls, where)
         elif where == "jacfwd":
             for x in ls:
-                dt = np.result_type(_strip(x))
-                if dt.kind == "c":
+                dt = dtype(_strip(x))
+                if kind(dt) == "c":
                     raise TypeError(
                         f"jacfwd requires real-valued inputs (a float dtype), but argument "
                         f"{n} has dtype {dt}. For holomorphic differentiation pass "
@@ -444,9 +455,22 @@ def _one_hots(leaves, start, stop):
     out, offset = [], 0
     for x in leaves:
         shape = np.shape(x)
-        out.append(OneHots.basis(start, stop, offset, shape, np.result_type(_strip(x))))
+        dt = dtype(_strip(x))
+        if is_foreign(_strip(x)):   # another library's arrays: the basis, dense, in it
+            out.append(_basis(x, start, stop, offset, shape, dt))
+        else:
+            out.append(OneHots.basis(start, stop, offset, shape, dt))
         offset += int(np.prod(shape))
     return out
+
+
+def _basis(like, start, stop, offset, shape, dt):
+    """Directions start..stop-1 of the standard basis (offset: where like's elements begin
+    in the flattened inputs), as a dense batch of like's library and device."""
+    xp = backend.namespace(like)
+    eye = xp.eye(stop - start, int(np.prod(shape)), k=start - offset, dtype=dt,
+                 device=backend.device(like))
+    return xp.reshape(eye, (stop - start,) + tuple(shape))
 
 
 def _stacked_directions(parts):
@@ -523,7 +547,7 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False, *, chunk_size=None)
 
 
 def _zeros(shape, like):
-    return np.zeros(shape, dtype=np.result_type(_strip(like)))
+    return backend.zeros(shape, dtype(_strip(like)), like)
 
 
 def _regroup(per_in, trees, leaves, single):

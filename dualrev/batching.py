@@ -11,6 +11,8 @@ import numbers
 
 import numpy as np
 
+from . import backend
+from .backend import is_foreign
 from .core import Trace, Tracer, aligned_batch, strip
 from .tree import tree_flatten, tree_unflatten
 
@@ -166,9 +168,7 @@ class Batched(Tracer):
                 f"tag={self._trace.level})")
 
 
-def _dtype(x):
-    d = getattr(x, "dtype", None)
-    return d if d is not None else np.result_type(x)
+_dtype = backend.dtype
 
 
 def _top(values):
@@ -189,7 +189,10 @@ def _dense(v):
 
 
 def _avatar(x):
-    """A stand-in with x's per-example shape and dtype (no data: a broadcast view)."""
+    """A stand-in with x's per-example shape and dtype, of its library (for NumPy no
+    data: a broadcast view)."""
+    if is_foreign(x.val):
+        return backend.zeros(x.shape, x.dtype, x.val)
     return np.broadcast_to(np.zeros((), dtype=x.dtype), x.shape)
 
 
@@ -210,7 +213,7 @@ def nondiff_batched(fn, np_fn, args, kwargs):
     if name in _META:
         def avatar(v):
             return _avatar(v) if isinstance(v, Batched) else v
-        return np_fn(*map(avatar, args), **{k: avatar(v) for k, v in kwargs.items()})
+        return fn(*map(avatar, args), **{k: avatar(v) for k, v in kwargs.items()})
     top = _top(list(args) + list(kwargs.values()))
     if name in ("allclose", "array_equal"):
         from .numpy import all as all_, equal, isclose

@@ -9,10 +9,13 @@ impossible.
 """
 import dis
 import itertools
+import operator
 import threading
 import weakref
 
 import numpy as np
+
+from .backend import NUMPY_TYPES, apply, dtype as dtype_of, is_foreign
 
 _levels = itertools.count(1)
 _NOPARAMS = {}
@@ -33,19 +36,21 @@ class EscapedTracerError(RuntimeError):
 class Trace:
     """One tag: a forward (dual) or reverse (tape) transformation in progress.
 
-    ``nested`` says whether another trace was open when this one began; if
-    not, no value of an outer trace can reach this one alive, and the primal
-    computation calls the implementation directly instead of dispatching.
+    ``dispatching`` says whether the primal computations go through ``bind``:
+    when another trace was open as this one began (a value of an outer trace
+    may reach this one alive), or once another library's array entered it
+    (``admit``).  If not, the primal computation calls the NumPy
+    implementation directly: the fast path.
     """
 
-    __slots__ = ("level", "alive", "name", "nested", "__weakref__")
+    __slots__ = ("level", "alive", "name", "dispatching", "__weakref__")
 
     def __init__(self, name):
         self.level = next(_levels)
         self.alive = True
         self.name = name
         with _trace_lock:
-            self.nested = _open_traces[0] > 0
+            self.dispatching = _open_traces[0] > 0
             _open_traces[0] += 1
             _open[self.level] = weakref.ref(self)
 
@@ -56,6 +61,13 @@ class Trace:
 
     def process2(self, prim, a, b):
         return self.process(prim, (a, b), _NOPARAMS)
+
+    def admit(self, value):
+        """Note a value entering this trace untraced or as an input: another
+        library's array sends the primal computations through ``bind`` (its
+        namespace) from now on."""
+        if value.__class__ not in NUMPY_TYPES and is_foreign(value):
+            self.dispatching = True
 
     def close(self):
         if self.alive:
@@ -87,7 +99,7 @@ def open_level_zero():
         for ref in list(_open.values()):
             t = ref()
             if t is not None:
-                t.nested = True
+                t.dispatching = True
 
 
 class Tracer:
@@ -113,7 +125,7 @@ class Tracer:
 
     @property
     def dtype(self):
-        return np.result_type(self.primal)
+        return dtype_of(self.primal)
 
     def __len__(self):
         s = self.shape
@@ -184,7 +196,7 @@ def bind(prim, args, params=_NOPARAMS):
             if top is None or t.level > top.level:
                 top = t
     if top is None:
-        return prim.impl(*args, **params)
+        return apply(prim, args, params)
     if not params:
         if len(args) == 1:
             return top.process1(prim, args[0])
@@ -290,6 +302,10 @@ class Primitive:
     ``rule(g, ans, *args, **params)``; both are written with dualrev.numpy so
     that an outer transformation records them.
 
+    ``xp(xp, *args, **params)`` computes on arrays of other libraries than
+    NumPy with their array-API namespace ``xp`` (``backend.apply`` picks it);
+    Python's operators and NumPy's ufuncs get theirs by default.
+
     The batching rule (for vmap) is called ``batch(batched, *args, **params)``:
     ``batched[i]`` says whether ``args[i]`` carries a batch axis, always its
     first; it returns the batched output, batch axis first, computed once for
@@ -307,9 +323,11 @@ class Primitive:
         ...     vjp=(lambda g, ans, x: g * cos(x),))
     """
 
-    def __init__(self, name, impl, jvp, vjp, *, batch=None, elementwise=False, register=True):
+    def __init__(self, name, impl, jvp, vjp, *, batch=None, xp=None, elementwise=False,
+                 register=True):
         self.name = name
         self.impl = impl
+        self.xp_impl = xp or _xp_impl(self, impl)
         self.elementwise = elementwise
         if batch is None and elementwise:
             batch = broadcasting
@@ -380,3 +398,25 @@ class Primitive:
 
 
 registry = {}
+
+# Implementations that work on every library's arrays: Python's operators.
+_OPERATORS = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
+              operator.neg, operator.matmul}
+# NumPy's ufuncs whose array-API name differs.
+_XP_NAMES = {"absolute": "abs", "conjugate": "conj", "power": "pow", "arctan2": "atan2"}
+
+
+def _xp_impl(prim, impl):
+    """The default implementation of prim on another library's arrays (namespace xp):
+    the same operator, or the array-API function of the NumPy ufunc's name."""
+    if impl in _OPERATORS:
+        return lambda xp, *args: impl(*args)
+    if isinstance(impl, np.ufunc):
+        name = _XP_NAMES.get(impl.__name__, impl.__name__)
+        return lambda xp, *args: getattr(xp, name)(*args)
+
+    def missing(xp, *args, **params):
+        raise NotImplementedError(
+            f"primitive '{prim.name}' has no implementation for arrays of libraries other "
+            f"than NumPy (here {xp.__name__}); declare its xp= implementation")
+    return missing

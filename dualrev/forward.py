@@ -1,6 +1,7 @@
 """Forward mode: dual numbers and the trace that propagates their tangents."""
 import numpy as np
 
+from .backend import NUMPY_TYPES, apply, dtype as dtype_of
 from .core import PY_SCALARS, Trace, Tracer, bind, strip
 from .numpy import add as _add, broadcast_to as _broadcast_to
 from .numpy._reductions import _cast
@@ -19,7 +20,7 @@ class DualTrace(Trace):
         if not self.alive:
             raise self.escaped(prim)
         x = a.primal
-        ans = bind(prim, (x,)) if self.nested else prim.impl(x)
+        ans = bind(prim, (x,)) if self.dispatching else prim.impl(x)
         t = (prim.jvp_rules or prim.jvps(1))[0](a.tangent, ans, x)
         return Dual(self, ans, t if prim.elementwise else _fit(t, ans))
 
@@ -31,7 +32,12 @@ class DualTrace(Trace):
         tb = type(b) is Dual and b._trace is self
         x = a.primal if ta else a
         y = b.primal if tb else b
-        ans = bind(prim, (x, y)) if self.nested else prim.impl(x, y)
+        c = y if ta else x   # a constant, or (both traced) a primal of this trace
+        if self.dispatching or c.__class__ not in NUMPY_TYPES:
+            self.admit(c)
+            ans = bind(prim, (x, y))
+        else:
+            ans = prim.impl(x, y)
         rules = prim.jvp_rules or prim.jvps(2)
         if ta:
             t = rules[0](a.tangent, ans, x, y)
@@ -40,7 +46,7 @@ class DualTrace(Trace):
         else:
             t = rules[1](b.tangent, ans, x, y)
         # Against a Python scalar, the tangent already has the output's shape and dtype.
-        if (ta and tb) or type(y if ta else x) not in PY_SCALARS:
+        if (ta and tb) or type(c) not in PY_SCALARS:
             t = _fit(t, ans)
         return Dual(self, ans, t)
 
@@ -53,7 +59,11 @@ class DualTrace(Trace):
             if type(a) is Dual and a._trace is self:
                 primals[i] = a.primal
                 tangents[i] = a.tangent
-        ans = bind(prim, primals, params) if self.nested else prim.impl(*primals, **params)
+        if self.dispatching:
+            ans = bind(prim, primals, params)
+        else:
+            ans = apply(prim, primals, params)
+            self.admit(ans)
         rules = prim.jvp_rules or prim.jvps(len(args))
         t = None
         for i, td in enumerate(tangents):
@@ -66,10 +76,10 @@ class DualTrace(Trace):
 def _fit(t, ans):
     """A tangent brought to its output's shape and dtype (a rule may return a
     smaller one, or keep its input's dtype where the output was promoted)."""
-    shape, dtype = np.shape(ans), np.result_type(strip(ans))
+    shape, dtype = np.shape(ans), dtype_of(strip(ans))
     if np.shape(t) != shape:
         t = _broadcast_to(t, shape)
-    if np.result_type(strip(t)) != dtype:
+    if dtype_of(strip(t)) != dtype:
         t = _cast(t, dtype)
     return t
 
@@ -121,6 +131,7 @@ def dual(primal, tangent, *, tag=None):
     for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         p = _as_float_leaf(p, "dual", f"primal leaf {i}")
         t = _as_float_leaf(t, "dual", f"tangent leaf {i}")
+        tag.admit(p)
         out.append(Dual(tag, p, t))
     return tree_unflatten(p_tree, out)
 

@@ -30,6 +30,8 @@ import threading
 import numpy as np
 
 from . import core
+from . import backend
+from .backend import apply
 from .core import _NOPARAMS, PY_SCALARS, Tracer, bind
 from .reverse import Tape, Var
 
@@ -144,7 +146,7 @@ class Graph(Tape):
         self.level = 0
         self.alive = True
         self.name = "backward"
-        self.nested = False      # no value of another trace reaches level 0
+        self.dispatching = False   # until another library's array comes in (admit)
         self.entries = []
         self.fwd = None          # (graph, index offset) once merged into another
         self.inputs = []
@@ -162,7 +164,7 @@ class Graph(Tape):
     def process1(self, prim, a):
         if self.fwd is None and not _other_threads():
             if _threads_off[0] and _mode.off is not None:
-                return prim.impl(a.primal)
+                return apply(prim, (a.primal,), _NOPARAMS)
             return Tape.process1(self, prim, a)
         return self._process_locked(prim, (a,), _NOPARAMS)
 
@@ -170,7 +172,7 @@ class Graph(Tape):
         if (self.fwd is None and not _foreign(self, a) and not _foreign(self, b)
                 and not _other_threads()):
             if _threads_off[0] and _mode.off is not None:
-                return prim.impl(_primal(a), _primal(b))
+                return apply(prim, (_primal(a), _primal(b)), _NOPARAMS)
             return Tape.process2(self, prim, a, b)
         return self._process_locked(prim, (a, b), _NOPARAMS)
 
@@ -178,7 +180,7 @@ class Graph(Tape):
         if (self.fwd is None and not any(_foreign(self, a) for a in args)
                 and not _other_threads()):
             if _threads_off[0] and _mode.off is not None:
-                return prim.impl(*[_primal(a) for a in args], **params)
+                return apply(prim, [_primal(a) for a in args], params)
             return Tape.process(self, prim, args, params)
         return self._process_locked(prim, args, params)
 
@@ -192,7 +194,7 @@ class Graph(Tape):
         with self.lock:
             if self.fwd is None and not any(_foreign(self, a) for a in args):
                 if _threads_off[0] and _mode.off is not None:
-                    return prim.impl(*[_primal(a) for a in args], **params)
+                    return apply(prim, [_primal(a) for a in args], params)
                 if params or len(args) > 2:
                     return Tape.process(self, prim, args, params)
                 if len(args) == 1:
@@ -212,6 +214,7 @@ class Graph(Tape):
                 rec = self.leaves.get(id(t))
                 if rec is not None and rec[1] == t._vc[0]:
                     return Var(self, t._value, rec[0])
+                self.admit(t._value)
                 self.entries.append(None)
                 k = len(self.entries) - 1
                 self.inputs.append((k, t, t._vc[0]))
@@ -309,7 +312,7 @@ class SavedValue:
     __slots__ = ("shape", "dtype", "prim")
 
     def __init__(self, value, prim):
-        self.shape, self.dtype, self.prim = np.shape(value), np.result_type(value), prim
+        self.shape, self.dtype, self.prim = np.shape(value), backend.dtype(value), prim
 
     def __str__(self):
         s = f"a {self.dtype} tensor of shape {tuple(self.shape)}"
@@ -439,6 +442,7 @@ def _merge(a, b):
     b.inputs += [(k + off, t, version) for k, t, version in a.inputs]
     b.saved += [(vc, version, k + off, what) for vc, version, k, what in a.saved]
     b.retained.update({k + off: r for k, r in a.retained.items()})
+    b.dispatching = b.dispatching or a.dispatching
     a.fwd = (b, off)
     a.entries, a.inputs, a.leaves, a.saved, a.retained = [], [], {}, [], {}
     a.close()

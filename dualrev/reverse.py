@@ -1,6 +1,7 @@
 """Reverse mode: the tape (a forward-ordered Wengert list) and the backward sweep."""
 import numpy as np
 
+from .backend import NUMPY_TYPES, apply, dtype as dtype_of
 from .core import _NOPARAMS, PY_SCALARS, Trace, Tracer, bind
 from .numpy import add as _add
 from .numpy import _unbroadcast
@@ -24,6 +25,7 @@ class Tape(Trace):
         self.entries = []
 
     def new_input(self, value):
+        self.admit(value)
         self.entries.append(None)
         return Var(self, value, len(self.entries) - 1)
 
@@ -32,7 +34,7 @@ class Tape(Trace):
         if not self.alive:
             raise self.escaped(prim)
         x = a.primal
-        ans = bind(prim, (x,)) if self.nested else prim.impl(x)
+        ans = bind(prim, (x,)) if self.dispatching else prim.impl(x)
         keep_ans, keep = prim._saves.get(1) or prim.saves(1, 1)
         entries = self.entries
         entries.append((prim, a.idx, (x,) if keep else (None,), ans if keep_ans else None,
@@ -47,14 +49,19 @@ class Tape(Trace):
         tb = type(b) is Var and b._trace is self
         x = a.primal if ta else a
         y = b.primal if tb else b
-        ans = bind(prim, (x, y)) if self.nested else prim.impl(x, y)
+        c = y if ta else x   # a constant, or (both traced) a primal of this trace
+        if self.dispatching or c.__class__ not in NUMPY_TYPES:
+            self.admit(c)
+            ans = bind(prim, (x, y))
+        else:
+            ans = prim.impl(x, y)
         mask = ta | tb << 1
         keep_ans, keep = prim._saves.get(mask) or prim.saves(mask, 2)
         saved = (x, y) if keep is True else (None, None) if keep is None else (
             x if keep[0] else None, y if keep[1] else None)
         # Against a Python scalar, the output has the traced argument's shape and dtype.
         avals = None
-        if (ta and tb) or type(y if ta else x) not in PY_SCALARS:
+        if (ta and tb) or type(c) not in PY_SCALARS:
             avals = _avals((x, y), (ta, tb), ans)
         ids = a.idx if mask == 1 else (a.idx if ta else -1, b.idx if tb else -1)
         entries = self.entries
@@ -77,7 +84,11 @@ class Tape(Trace):
                 ids[j] = a.idx
                 traced[j] = True
                 mask |= 1 << j
-        ans = bind(prim, vals, params) if self.nested else prim.impl(*vals, **params)
+        if self.dispatching:
+            ans = bind(prim, vals, params)
+        else:
+            ans = apply(prim, vals, params)
+            self.admit(ans)
         keep_ans, keep = prim._saves.get(mask) or prim.saves(mask, n)
         saved = vals if keep is True else (None,) * n if keep is None else [
             v if k else None for v, k in zip(vals, keep)]
@@ -185,14 +196,14 @@ def _avals(vals, traced, ans):
     try:
         shape, dtype = ans.shape, ans.dtype
     except AttributeError:
-        shape, dtype = np.shape(ans), np.result_type(ans)
+        shape, dtype = np.shape(ans), dtype_of(ans)
     avals = None
     for j, v in enumerate(vals):
         if traced[j]:
             try:
                 vs, vd = v.shape, v.dtype
             except AttributeError:   # a Python scalar (NumPy's ``1j * np.float64(x)`` is one)
-                vs, vd = np.shape(v), np.result_type(v)
+                vs, vd = np.shape(v), dtype_of(v)
             if vs != shape or (vd is not dtype and vd != dtype):
                 if avals is None:
                     avals = [None] * len(vals)
@@ -200,6 +211,4 @@ def _avals(vals, traced, ans):
     return avals
 
 
-def _dtype(x):
-    d = getattr(x, "dtype", None)
-    return d if d is not None else np.result_type(x)
+_dtype = dtype_of

@@ -33,6 +33,7 @@ import time
 
 import numpy as np
 
+from .backend import apply
 from . import numpy as dnp
 from .api import grad, jvp, vjp
 from .batching import vmap
@@ -347,7 +348,11 @@ class SparsityTrace(Trace):
             if type(a) is Deps and a._trace is self:
                 primals[i] = a.primal
                 pats[i] = a.rows
-        ans = bind(prim, primals, params) if self.nested else prim.impl(*primals, **params)
+        if self.dispatching:
+            ans = bind(prim, primals, params)
+        else:
+            ans = apply(prim, primals, params)
+            self.admit(ans)
         rule = rule_for(prim)
         if rule is None:
             raise NotImplementedError(
@@ -504,6 +509,7 @@ def _detect(g, x):
     n = int(np.shape(x)[0])
     trace = SparsityTrace()
     try:
+        trace.admit(x)
         out = g(Deps(trace, x, _identity(n)))
     finally:
         trace.close()

@@ -17,7 +17,7 @@ from ._elementwise import (abs, absolute, add, angle, astype, ceil, conj, conjug
                            not_equal, power, round, sign, sin, sinh, sqrt, square,
                            subtract, tan, tanh, true_divide, where)
 from ._creation import full, full_like  # noqa: F401
-from ._elementwise import fmod, mod, remainder  # noqa: F401
+from ._elementwise import fmod, mod, nonzero, remainder, zeros_like  # noqa: F401
 from ._elementwise import (bitwise_and, bitwise_not, bitwise_or, bitwise_xor, invert,  # noqa: F401
                            logical_xor, trunc)
 from ._linalg import dot, einsum, matmul, outer  # noqa: F401
@@ -30,7 +30,6 @@ shape = _nondiff(_np.shape)
 ndim = _nondiff(_np.ndim)
 size = _nondiff(_np.size)
 result_type = _nondiff(_np.result_type)
-zeros_like = _nondiff(_np.zeros_like)
 ones_like = _nondiff(_np.ones_like)
 empty_like = _nondiff(_np.empty_like)
 argmax = _nondiff(_np.argmax)

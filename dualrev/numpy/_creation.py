@@ -2,6 +2,8 @@
 import numpy as np
 
 from ..core import Tracer, strip
+from .. import backend
+from ._dispatch import plain
 from ._elementwise import astype
 from ._shape import broadcast_to
 
@@ -12,10 +14,10 @@ def full(shape, fill_value, dtype=None, order="C"):
     >>> dualrev.grad(lambda s: dnp.sum(dnp.full((2, 3), s)))(1.5)
     6.0
     """
-    if not isinstance(fill_value, Tracer):
+    if plain(fill_value):
         return np.full(shape, fill_value, dtype, order)
     if dtype is None:
-        dtype = np.result_type(strip(fill_value))
+        dtype = backend.dtype(strip(fill_value))
     return _filled(fill_value, shape, dtype)
 
 
@@ -27,7 +29,7 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
     >>> dualrev.grad(lambda s: dnp.sum(dnp.full_like(np.ones(4), s)))(1.5)
     4.0
     """
-    if not isinstance(fill_value, Tracer):
+    if plain(fill_value):
         return np.full_like(strip(a), fill_value, dtype=dtype, order=order, subok=subok,
                             shape=shape)
     a = np.asarray(strip(a))

@@ -4,7 +4,10 @@ Lists and tuples holding traced values are turned into one traced array
 (``array_of``) only after NumPy failed to convert them, so the untraced path
 pays nothing for them.
 """
-from ..core import Tracer, strip
+from numpy import ndarray
+
+from ..backend import NUMPY_TYPES, apply, is_foreign
+from ..core import _NOPARAMS, Tracer, strip
 
 # What NumPy raises when a list it converts holds a traced value: Tracer.__array__
 # raises TypeError; a Tensor that requires grad raises RuntimeError.
@@ -17,8 +20,12 @@ def unary(prim, np_fn=None, doc=None):
     impl = np_fn or prim.impl
 
     def fn(x):
+        if x.__class__ is ndarray:
+            return impl(x)
         if isinstance(x, Tracer):
             return x._trace.process1(prim, x)
+        if x.__class__ not in NUMPY_TYPES and is_foreign(x):
+            return apply(prim, (x,), _NOPARAMS)
         try:
             return impl(x)
         except CONVERSION_ERRORS:
@@ -31,6 +38,8 @@ def binary(prim, np_fn=None, doc=None):
     impl = np_fn or prim.impl
 
     def fn(x, y):
+        if x.__class__ is ndarray and y.__class__ is ndarray:
+            return impl(x, y)
         try:
             if isinstance(x, Tracer):
                 if isinstance(y, Tracer) and y._trace.level > x._trace.level:
@@ -38,11 +47,19 @@ def binary(prim, np_fn=None, doc=None):
                 return x._trace.process2(prim, x, y)
             if isinstance(y, Tracer):
                 return y._trace.process2(prim, x, y)
+            if (x.__class__ not in NUMPY_TYPES or y.__class__ not in NUMPY_TYPES) and (
+                    is_foreign(x) or is_foreign(y)):
+                return apply(prim, (x, y), _NOPARAMS)
             return impl(x, y)
         except CONVERSION_ERRORS:
             x, y = traced_arrays((x, y))
             return fn(x, y)
     return _named(fn, prim.name, doc)
+
+
+def plain(x):
+    """Whether x is computed on by NumPy directly: neither traced nor another library's."""
+    return x.__class__ is ndarray or not (isinstance(x, Tracer) or is_foreign(x))
 
 
 def nondiff(np_fn, name=None):
@@ -54,6 +71,8 @@ def nondiff(np_fn, name=None):
                 isinstance(v, Tracer) for v in kwargs_s.values()):
             from ..batching import nondiff_batched      # a value batched by vmap
             return nondiff_batched(fn, np_fn, args_s, kwargs_s)
+        if any(map(is_foreign, args_s)) or any(map(is_foreign, kwargs_s.values())):
+            return foreign_nondiff(np_fn.__name__, args_s, kwargs_s)
         try:
             return np_fn(*args_s, **kwargs_s)
         except CONVERSION_ERRORS:
@@ -64,6 +83,45 @@ def nondiff(np_fn, name=None):
     return _named(fn, name or np_fn.__name__,
                   f"``numpy.{np_fn.__name__}`` on the primal values; not differentiable "
                   "(its result is a constant to every transformation).")
+
+
+# NumPy's names whose array-API function is named differently.
+_XP_NAMES = {"invert": "bitwise_invert", "bitwise_not": "bitwise_invert", "absolute": "abs",
+             "conjugate": "conj", "power": "pow", "arctan2": "atan2"}
+
+
+def foreign_nondiff(name, args, kwargs):
+    """NumPy's non-differentiable function ``name`` on arrays of another library: the
+    library's own (array-API) function, or its equivalent for those the standard lacks."""
+    from .. import backend
+    x = next(a for a in list(args) + list(kwargs.values()) if is_foreign(a))
+    xp = backend.namespace(*args, *kwargs.values(), who=f"numpy.{name}")
+    if name == "shape":
+        return tuple(x.shape)
+    if name == "ndim":
+        return x.ndim
+    if name == "size":
+        return x.size
+    if name in ("iscomplexobj", "isrealobj"):
+        return backend.is_complex(x) == (name == "iscomplexobj")
+    if name in ("zeros_like", "ones_like", "empty_like"):
+        return backend.full(x.shape, 0 if name != "ones_like" else 1,
+                            kwargs.get("dtype") or x.dtype, x)
+    if name in ("isclose", "allclose"):
+        a, b = args[:2]
+        rtol, atol = kwargs.get("rtol", 1e-5), kwargs.get("atol", 1e-8)
+        close = xp.abs(a - b) <= atol + rtol * xp.abs(b)
+        if kwargs.get("equal_nan"):
+            close = close | (xp.isnan(a) & xp.isnan(b))
+        return bool(xp.all(close)) if name == "allclose" else close
+    if name == "array_equal":
+        a, b = args[:2]
+        return tuple(a.shape) == tuple(b.shape) and bool(xp.all(a == b))
+    fn = getattr(xp, _XP_NAMES.get(name, name), None)
+    if fn is None:
+        raise TypeError(f"numpy.{name} on {backend.library(x)} arrays: {xp.__name__} has no "
+                        f"{_XP_NAMES.get(name, name)}")
+    return fn(*args, **kwargs)
 
 
 def _named(fn, name, doc):

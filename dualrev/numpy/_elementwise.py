@@ -10,15 +10,16 @@ import operator
 import numpy as np
 
 from ..batching import OneHots, _dense
+from .. import backend
 from ..core import Primitive, Tracer, bind, broadcast_batch, broadcasting, strip
-from ._dispatch import CONVERSION_ERRORS, binary, nondiff, traced_array, traced_arrays, unary
+from ._dispatch import CONVERSION_ERRORS, plain, binary, nondiff, traced_array, traced_arrays, unary
 
 
 def _weights(x, y, g):
     """maximum/minimum tie split: 1 where x wins, 0.5 on ties, 0 where y wins."""
     xs, ys = strip(x), strip(y)
-    dt = np.result_type(strip(g)).type
-    return where(xs > ys, dt(1), where(xs == ys, dt(0.5), dt(0)))
+    return astype(where(greater(xs, ys), 1.0, where(equal(xs, ys), 0.5, 0.0)),
+                  backend.dtype(strip(g)))
 
 
 def _pow_dx(t, x, y):
@@ -33,9 +34,10 @@ def _pow_dx(t, x, y):
     """
     if isinstance(y, (int, float)):
         if y == 0:
-            return np.zeros_like(strip(t))[()]
-        return t * (y * power(x, y - 1))
-    return t * (y * power(where((strip(y) == 0) & (strip(x) == 0), 1.0, x), y - 1))
+            return zeros_like(strip(t))[()]
+        return multiply(t, multiply(y, power(x, y - 1)))
+    both_zero = bitwise_and(equal(strip(y), 0), equal(strip(x), 0))
+    return multiply(t, multiply(y, power(where(both_zero, 1.0, x), subtract(y, 1))))
 
 
 def _log_base(x):
@@ -80,87 +82,88 @@ _multiply_batch.takes_one_hots = True
 
 multiply_p = Primitive(
     "multiply", operator.mul,
-    jvp=(lambda x_dot, ans, x, y: x_dot * y, lambda y_dot, ans, x, y: x * y_dot),
-    vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: x * g),
+    jvp=(lambda x_dot, ans, x, y: multiply(x_dot, y), lambda y_dot, ans, x, y: multiply(x, y_dot)),
+    vjp=(lambda g, ans, x, y: multiply(g, y), lambda g, ans, x, y: multiply(x, g)),
     batch=_multiply_batch)
 divide_p = Primitive(
     "divide", operator.truediv,
-    jvp=(lambda x_dot, ans, x, y: x_dot / y, lambda y_dot, ans, x, y: -(y_dot * ans) / y),
-    vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -(g * ans) / y),
+    jvp=(lambda x_dot, ans, x, y: divide(x_dot, y),
+         lambda y_dot, ans, x, y: divide(negative(multiply(y_dot, ans)), y)),
+    vjp=(lambda g, ans, x, y: divide(g, y), lambda g, ans, x, y: divide(negative(multiply(g, ans)), y)),
     batch=broadcasting)
 power_p = Primitive(
     "power", operator.pow,
     jvp=(lambda x_dot, ans, x, y: _pow_dx(x_dot, x, y),
-         lambda y_dot, ans, x, y: y_dot * (ans * _log_base(x))),
+         lambda y_dot, ans, x, y: multiply(y_dot, multiply(ans, _log_base(x)))),
     vjp=(lambda g, ans, x, y: _pow_dx(g, x, y),
-         lambda g, ans, x, y: g * (ans * _log_base(x))),
+         lambda g, ans, x, y: multiply(g, multiply(ans, _log_base(x)))),
     batch=broadcasting)
 maximum_p = Primitive(
     "maximum", np.maximum,
-    jvp=(lambda x_dot, ans, x, y: x_dot * _weights(x, y, x_dot),
-         lambda y_dot, ans, x, y: y_dot * _weights(y, x, y_dot)),
-    vjp=(lambda g, ans, x, y: g * _weights(x, y, g),
-         lambda g, ans, x, y: g * _weights(y, x, g)),
+    jvp=(lambda x_dot, ans, x, y: multiply(x_dot, _weights(x, y, x_dot)),
+         lambda y_dot, ans, x, y: multiply(y_dot, _weights(y, x, y_dot))),
+    vjp=(lambda g, ans, x, y: multiply(g, _weights(x, y, g)),
+         lambda g, ans, x, y: multiply(g, _weights(y, x, g))),
     batch=broadcasting)
 minimum_p = Primitive(
     "minimum", np.minimum,
-    jvp=(lambda x_dot, ans, x, y: x_dot * _weights(y, x, x_dot),
-         lambda y_dot, ans, x, y: y_dot * _weights(x, y, y_dot)),
-    vjp=(lambda g, ans, x, y: g * _weights(y, x, g),
-         lambda g, ans, x, y: g * _weights(x, y, g)),
+    jvp=(lambda x_dot, ans, x, y: multiply(x_dot, _weights(y, x, x_dot)),
+         lambda y_dot, ans, x, y: multiply(y_dot, _weights(x, y, y_dot))),
+    vjp=(lambda g, ans, x, y: multiply(g, _weights(y, x, g)),
+         lambda g, ans, x, y: multiply(g, _weights(x, y, g))),
     batch=broadcasting)
 
 negative_p = _unary_p("negative", operator.neg,
     jvp=lambda x_dot, ans, x: negative(x_dot),
     vjp=lambda g, ans, x: negative(g))
 exp_p = _unary_p("exp", np.exp,
-    jvp=lambda x_dot, ans, x: x_dot * ans,
-    vjp=lambda g, ans, x: g * ans)
+    jvp=lambda x_dot, ans, x: multiply(x_dot, ans),
+    vjp=lambda g, ans, x: multiply(g, ans))
 log_p = _unary_p("log", np.log,
-    jvp=lambda x_dot, ans, x: x_dot / x,
-    vjp=lambda g, ans, x: g / x)
+    jvp=lambda x_dot, ans, x: divide(x_dot, x),
+    vjp=lambda g, ans, x: divide(g, x))
 sin_p = _unary_p("sin", np.sin,
-    jvp=lambda x_dot, ans, x: x_dot * cos(x),
-    vjp=lambda g, ans, x: g * cos(x))
+    jvp=lambda x_dot, ans, x: multiply(x_dot, cos(x)),
+    vjp=lambda g, ans, x: multiply(g, cos(x)))
 cos_p = _unary_p("cos", np.cos,
-    jvp=lambda x_dot, ans, x: -(x_dot * sin(x)),
-    vjp=lambda g, ans, x: -(g * sin(x)))
+    jvp=lambda x_dot, ans, x: negative(multiply(x_dot, sin(x))),
+    vjp=lambda g, ans, x: negative(multiply(g, sin(x))))
 tan_p = _unary_p("tan", np.tan,
-    jvp=lambda x_dot, ans, x: x_dot * (1 + ans * ans),
-    vjp=lambda g, ans, x: g * (1 + ans * ans))
+    jvp=lambda x_dot, ans, x: multiply(x_dot, 1 + ans * ans),
+    vjp=lambda g, ans, x: multiply(g, 1 + ans * ans))
 tanh_p = _unary_p("tanh", np.tanh,
-    jvp=lambda x_dot, ans, x: x_dot * (1 - ans * ans),
-    vjp=lambda g, ans, x: g * (1 - ans * ans))
+    jvp=lambda x_dot, ans, x: multiply(x_dot, 1 - ans * ans),
+    vjp=lambda g, ans, x: multiply(g, 1 - ans * ans))
 sinh_p = _unary_p("sinh", np.sinh,
-    jvp=lambda x_dot, ans, x: x_dot * cosh(x),
-    vjp=lambda g, ans, x: g * cosh(x))
+    jvp=lambda x_dot, ans, x: multiply(x_dot, cosh(x)),
+    vjp=lambda g, ans, x: multiply(g, cosh(x)))
 cosh_p = _unary_p("cosh", np.cosh,
-    jvp=lambda x_dot, ans, x: x_dot * sinh(x),
-    vjp=lambda g, ans, x: g * sinh(x))
+    jvp=lambda x_dot, ans, x: multiply(x_dot, sinh(x)),
+    vjp=lambda g, ans, x: multiply(g, sinh(x)))
 sqrt_p = _unary_p("sqrt", np.sqrt,
-    jvp=lambda x_dot, ans, x: x_dot / (2 * ans),
-    vjp=lambda g, ans, x: g / (2 * ans))
+    jvp=lambda x_dot, ans, x: divide(x_dot, 2 * ans),
+    vjp=lambda g, ans, x: divide(g, 2 * ans))
 square_p = _unary_p("square", np.square,
-    jvp=lambda x_dot, ans, x: x_dot * (2 * x),
-    vjp=lambda g, ans, x: g * (2 * x))
+    jvp=lambda x_dot, ans, x: multiply(x_dot, 2 * x),
+    vjp=lambda g, ans, x: multiply(g, 2 * x))
 
 
 def _is_complex(x):
-    return np.iscomplexobj(strip(x))
+    return backend.is_complex(strip(x))
 
 
 def _unit(x, ans):
     """conj(x) / |x| for complex x, 0 where x = 0 (so the untaken branch stays finite)."""
     zero = strip(ans) == 0
-    return where(zero, 0, conj(x) / where(zero, 1, ans))
+    return where(zero, 0, divide(conj(x), where(zero, 1, ans)))
 
 
 # abs'(0) = 1 on reals, as JAX; on complex values d|z| = Re(conj(z) dz) / |z|, 0 at z = 0.
 abs_p = Primitive(
     "abs", np.abs,
-    jvp=(lambda x_dot, ans, x: real(_unit(x, ans) * x_dot) if _is_complex(x)
+    jvp=(lambda x_dot, ans, x: real(multiply(_unit(x, ans), x_dot)) if _is_complex(x)
          else where(strip(x) >= 0, x_dot, negative(x_dot)),),
-    vjp=(lambda g, ans, x: g * _unit(x, ans) if _is_complex(x)
+    vjp=(lambda g, ans, x: multiply(g, _unit(x, ans)) if _is_complex(x)
          else where(strip(x) >= 0, g, negative(g)),),
     batch=broadcasting)
 # real, imag, conj and angle.  Under JAX's convention a VJP is the transpose of the
@@ -168,15 +171,18 @@ abs_p = Primitive(
 # reaching a complex input is made complex by the central cast (``_unbroadcast``).
 real_p = Primitive(
     "real", np.real,
+    xp=lambda xp, x: xp.real(x) if backend.is_complex(x) else x,
     jvp=(lambda x_dot, ans, x: real(x_dot),),
     vjp=(lambda g, ans, x: g,),
     batch=broadcasting)
 imag_p = Primitive(   # complex arguments only: the imaginary part of a real value is a constant
     "imag", np.imag,
+    xp=lambda xp, x: xp.imag(x),
     jvp=(lambda x_dot, ans, x: imag(x_dot),),
-    vjp=(lambda g, ans, x: g * -1j,),
+    vjp=(lambda g, ans, x: multiply(g, -1j),),
     batch=broadcasting)
 conj_p = _unary_p("conj", np.conjugate,
+    xp=lambda xp, x: xp.conj(x) if backend.is_complex(x) else x,
     jvp=lambda x_dot, ans, x: conj(x_dot),
     vjp=lambda g, ans, x: conj(g))
 
@@ -187,18 +193,21 @@ def _angle_coef(x):
     JAX's atan2(0, x))."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if _is_complex(x):
-            return conj(x) * -1j / real(x * conj(x))
-        return 0.0 / (x * x)
+            return divide(multiply(conj(x), -1j), real(multiply(x, conj(x))))
+        return divide(0.0, multiply(x, x))
 
 
 angle_p = Primitive(
     "angle", np.angle,
-    jvp=(lambda x_dot, ans, x: real(_angle_coef(x) * x_dot) if _is_complex(x)
-         else x_dot * _angle_coef(x),),
-    vjp=(lambda g, ans, x: g * _angle_coef(x),),
+    xp=lambda xp, x: xp.atan2(xp.imag(x), xp.real(x)) if backend.is_complex(x)
+    else xp.atan2(xp.zeros_like(x), x),
+    jvp=(lambda x_dot, ans, x: real(multiply(_angle_coef(x), x_dot)) if _is_complex(x)
+         else multiply(x_dot, _angle_coef(x)),),
+    vjp=(lambda g, ans, x: multiply(g, _angle_coef(x)),),
     batch=broadcasting)
 where_p = Primitive(
     "where", np.where,
+    xp=lambda xp, c, x, y: xp.where(c, x, y),
     jvp=(None, lambda x_dot, ans, c, x, y: where(c, x_dot, 0),
          lambda y_dot, ans, c, x, y: where(c, 0, y_dot)),
     vjp=(None, lambda g, ans, c, x, y: where(c, g, 0),
@@ -212,8 +221,9 @@ def _astype_impl(x, *, dtype):
 
 astype_p = Primitive(
     "astype", _astype_impl,
+    xp=lambda xp, x, *, dtype: xp.astype(x, backend.xp_dtype(xp, dtype)),
     jvp=(lambda x_dot, ans, x, *, dtype: astype(
-        real(x_dot) if dtype.kind != "c" and _is_complex(x_dot) else x_dot, dtype),),
+        real(x_dot) if backend.kind(dtype) != "c" and _is_complex(x_dot) else x_dot, dtype),),
     vjp=(lambda g, ans, x, *, dtype: g,),
     batch=broadcasting)   # cast back by the central unbroadcast
 
@@ -232,7 +242,7 @@ def power(x, y):
     imperative graph (levels inf and 0) record it, as PyTorch does."""
     if y.__class__ is int and y == 0 and isinstance(x, Tracer) and \
             0 < x._trace.level < math.inf:
-        return np.ones(np.shape(x), np.result_type(strip(x)))
+        return backend.full(np.shape(x), 1, backend.dtype(strip(x)), x)
     return _power(x, y)
 maximum = binary(maximum_p, doc="Differentiable ``numpy.maximum``; ties split the gradient 0.5/0.5.")
 minimum = binary(minimum_p, doc="Differentiable ``numpy.minimum``; ties split the gradient 0.5/0.5.")
@@ -256,7 +266,7 @@ _imag = unary(imag_p)
 def imag(x):
     """Differentiable ``numpy.imag``; of a real value, a constant (zeros), as JAX."""
     if isinstance(x, Tracer) and not _is_complex(x):
-        return np.zeros(np.shape(x), np.result_type(strip(x)))
+        return backend.zeros(np.shape(x), backend.dtype(strip(x)), x)
     return _imag(x)
 
 conj = conjugate = unary(conj_p, doc="Differentiable ``numpy.conjugate``.")
@@ -266,10 +276,10 @@ angle = unary(angle_p, doc="Differentiable ``numpy.angle`` (radians); its deriva
 def where(condition, x=None, y=None):
     """Differentiable ``numpy.where(condition, x, y)``; the condition is a constant."""
     if x is None and y is None:
-        return np.where(strip(condition))
+        return nonzero(strip(condition))
     condition = strip(condition)
     try:
-        if isinstance(x, Tracer) or isinstance(y, Tracer) or isinstance(condition, Tracer):
+        if not (plain(x) and plain(y) and plain(condition)):
             return bind(where_p, (condition, x, y))
         return np.where(condition, x, y)
     except CONVERSION_ERRORS:
@@ -279,18 +289,19 @@ def where(condition, x=None, y=None):
 def astype(x, dtype):
     """``x.astype(dtype)``, differentiable between float and complex dtypes (complex to
     float keeps the real part, as NumPy and JAX)."""
-    dtype = np.dtype(dtype)
-    if not isinstance(x, Tracer):
+    dtype = backend.as_dtype(dtype)
+    if plain(x):
         try:
             return np.asarray(x).astype(dtype)
         except CONVERSION_ERRORS:
             x = traced_array(x)
-    if dtype.kind not in "fc":
+    if backend.kind(dtype) not in "fc":
         xs = strip(x)
-        if isinstance(xs, Tracer):      # batched by vmap: no derivative, still batched
+        if isinstance(xs, Tracer) or backend.is_foreign(xs):
+            # batched by vmap (still batched), or another library's: no derivative
             return bind(astype_p, (xs,), dict(dtype=dtype))
         return np.asarray(xs).astype(dtype)
-    if np.result_type(strip(x)) == dtype:
+    if backend.dtype(strip(x)) == dtype:
         return x
     return bind(astype_p, (x,), dict(dtype=dtype))
 
@@ -310,6 +321,8 @@ floor = nondiff(np.floor)
 ceil = nondiff(np.ceil)
 round = nondiff(np.round, "round")
 trunc = nondiff(np.trunc)
+zeros_like = nondiff(np.zeros_like)
+nonzero = nondiff(np.nonzero)
 bitwise_and = nondiff(np.bitwise_and)
 bitwise_or = nondiff(np.bitwise_or)
 bitwise_xor = nondiff(np.bitwise_xor)
@@ -327,10 +340,10 @@ logical_xor = nondiff(np.logical_xor)
 def _quotient(x, y, floor):
     xs, ys = strip(x), strip(y)
     with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.trunc(np.true_divide(xs, ys))
+        q = trunc(divide(xs, ys))
         if floor:
-            r = np.fmod(xs, ys)
-            q = q - ((r != 0) & ((r < 0) != (ys < 0)))
+            r = fmod(xs, ys)
+            q = q - astype((r != 0) & ((r < 0) != (ys < 0)), backend.dtype(q))
     return q
 
 
@@ -339,14 +352,24 @@ def _mod_p(name, impl, floor):
     return Primitive(
         name, impl,
         jvp=(lambda x_dot, ans, x, y: x_dot,
-             lambda y_dot, ans, x, y: negative(y_dot * _quotient(x, y, floor))),
+             lambda y_dot, ans, x, y: negative(multiply(y_dot, _quotient(x, y, floor)))),
         vjp=(lambda g, ans, x, y: g,
-             lambda g, ans, x, y: negative(g * _quotient(x, y, floor))),
+             lambda g, ans, x, y: negative(multiply(g, _quotient(x, y, floor)))),
         batch=broadcasting)
 
 
 remainder_p = _mod_p("remainder", np.remainder, True)
 fmod_p = _mod_p("fmod", np.fmod, False)
+fmod_p.xp_impl = lambda xp, x, y: _xp_fmod(xp, x, y)
+
+
+def _xp_fmod(xp, x, y):
+    """fmod from the standard's remainder (the divisor's sign): moved by y where the
+    signs of the result and the dividend differ."""
+    if hasattr(xp, "fmod"):
+        return xp.fmod(x, y)
+    r = xp.remainder(x, y)
+    return xp.where((r != 0) & ((r < 0) != (x < 0)), r - y, r)
 
 remainder = mod = binary(remainder_p, doc=(
     "Differentiable ``numpy.remainder`` (``numpy.mod``, the ``%`` operator): the result "

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..batching import OneHots, _dense
 from ..core import Primitive, Tracer, bind, strip
-from ._dispatch import CONVERSION_ERRORS, array_of, traced_arrays
+from ._dispatch import CONVERSION_ERRORS, array_of, plain, traced_arrays
 from ._elementwise import multiply, where
 from ._shape import _reshape, broadcast_to, expand_dims, lift_batch, moveaxis, ravel, swapaxes
 
@@ -145,7 +145,7 @@ matmul_p = Primitive(
 def matmul(a, b):
     """Differentiable ``numpy.matmul`` (the ``@`` operator)."""
     try:
-        if isinstance(a, Tracer) or isinstance(b, Tracer):
+        if not (plain(a) and plain(b)):
             if np.ndim(strip(a)) == 0 or np.ndim(strip(b)) == 0:
                 raise ValueError("matmul: Input operand does not have enough dimensions")
             return bind(matmul_p, (a, b))
@@ -271,8 +271,19 @@ def _einsum_batch(batched, *ops, subscripts, optimize):
     return getitem(bind(einsum_p, ops, dict(subscripts=spec, optimize=optimize)), slice(0, 1))
 
 
+def _xp_einsum(xp, subscripts, ops):
+    """einsum on another library's arrays: its own (the standard has none)."""
+    fn = getattr(xp, "einsum", None)
+    if fn is None:
+        raise NotImplementedError(
+            f"einsum on arrays of {xp.__name__}: the array API standard has no einsum and "
+            f"this library has none of its own")
+    return fn(subscripts, *ops)
+
+
 einsum_p = Primitive(
     "einsum", lambda *ops, subscripts, optimize: np.einsum(subscripts, *ops, optimize=optimize),
+    xp=lambda xp, *ops, subscripts, optimize: _xp_einsum(xp, subscripts, ops),
     jvp=_einsum_jvp, vjp=_einsum_vjp, batch=_einsum_batch)
 
 
@@ -390,7 +401,7 @@ def einsum(*operands, **kwargs):
         >>> dualrev.grad(lambda a: einsum('ii->', a))(np.ones((2, 2)))     # trace: eye
     """
     try:
-        if not any(isinstance(o, Tracer) for o in operands):
+        if all(map(plain, operands)):
             return np.einsum(*operands, **kwargs)
         subscripts, ops = _einsum_args(operands)
         optimize = kwargs.get("optimize", False)
@@ -415,7 +426,7 @@ def einsum(*operands, **kwargs):
 
 def dot(a, b):
     """Differentiable ``numpy.dot``."""
-    if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
+    if plain(a) and plain(b):
         try:
             return np.dot(a, b)
         except CONVERSION_ERRORS:
@@ -435,7 +446,7 @@ def dot(a, b):
 
 def outer(a, b):
     """Differentiable ``numpy.outer``."""
-    if not (isinstance(a, Tracer) or isinstance(b, Tracer)):
+    if plain(a) and plain(b):
         try:
             return np.outer(a, b)
         except CONVERSION_ERRORS:

@@ -3,8 +3,9 @@ import builtins
 
 import numpy as np
 
+from .. import backend
 from ..core import Primitive, Tracer, bind, strip
-from ._dispatch import CONVERSION_ERRORS, traced_array
+from ._dispatch import CONVERSION_ERRORS, plain, traced_array
 from ._elementwise import add, astype, divide, multiply, real
 from ._shape import _normalize_axes, _reshape, broadcast_to, concatenate, getitem, transpose
 
@@ -39,6 +40,7 @@ def _reduce_batch(prim, x, *, axis, keepdims, **params):
 
 sum_p = Primitive(
     "sum", lambda x, *, axis, keepdims, in_shape: np.sum(x, axis=axis, keepdims=keepdims),
+    xp=lambda xp, x, *, axis, keepdims, in_shape: xp.sum(x, axis=axis, keepdims=keepdims),
     jvp=(lambda x_dot, ans, x, *, axis, keepdims, in_shape: _sum(x_dot, axis, keepdims),),
     vjp=(lambda g, ans, x, *, axis, keepdims, in_shape: _expand_back(g, in_shape, axis, keepdims),),
     batch=lambda batched, x, **params: _reduce_batch(sum_p, x, **params))
@@ -48,9 +50,9 @@ def _extreme_weights(x, ans, axis, keepdims, like):
     """Where x attains the max/min, 1/count (ties split evenly), else 0."""
     xs, a = strip(x), strip(ans)
     if not keepdims:
-        a = np.reshape(a, _kept_shape(np.shape(xs), axis))
-    mask = astype(xs == a, np.result_type(strip(like)))
-    return mask / np.sum(mask, axis=axis, keepdims=True)
+        a = _reshape(a, _kept_shape(np.shape(xs), axis))
+    mask = astype(xs == a, backend.dtype(strip(like)))
+    return mask / _sum(mask, axis, True)
 
 
 def _extreme_vjp(g, ans, x, *, axis, keepdims):
@@ -64,10 +66,12 @@ def _extreme_jvp(x_dot, ans, x, *, axis, keepdims):
 
 max_p = Primitive(
     "max", lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
+    xp=lambda xp, x, *, axis, keepdims: xp.max(x, axis=axis, keepdims=keepdims),
     jvp=(_extreme_jvp,), vjp=(_extreme_vjp,),
     batch=lambda batched, x, **params: _reduce_batch(max_p, x, **params))
 min_p = Primitive(
     "min", lambda x, *, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
+    xp=lambda xp, x, *, axis, keepdims: xp.min(x, axis=axis, keepdims=keepdims),
     jvp=(_extreme_jvp,), vjp=(_extreme_vjp,),
     batch=lambda batched, x, **params: _reduce_batch(min_p, x, **params))
 
@@ -78,7 +82,8 @@ def _halves(x, axis, fill):
     shape = np.shape(strip(x))
     n = shape[axis]
     if n % 2:
-        pad = np.full(shape[:axis] + (1,) + shape[axis + 1:], fill, dtype=np.result_type(strip(x)))
+        pad = backend.full(shape[:axis] + (1,) + shape[axis + 1:], fill, backend.dtype(strip(x)),
+                           x)
         x = concatenate([x, pad], axis)
     lead = (slice(None),) * axis
     m = (n + 1) // 2
@@ -99,7 +104,7 @@ def _prod_others(x, axis):
     shape = np.shape(strip(x))
     n = shape[axis]
     if n <= 1:
-        return np.ones(shape, dtype=np.result_type(strip(x)))
+        return backend.full(shape, 1, backend.dtype(strip(x)), x)
     a, b = _halves(x, axis, 1)
     others = _prod_others(multiply(a, b), axis)
     out = concatenate([multiply(b, others), multiply(a, others)], axis)
@@ -123,6 +128,7 @@ def _prod_vjp(g, ans, x, *, axis, keepdims):
 
 prod_p = Primitive(   # over one axis
     "prod", lambda x, *, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
+    xp=lambda xp, x, *, axis, keepdims: xp.prod(x, axis=axis, keepdims=keepdims),
     jvp=(_prod_jvp,), vjp=(_prod_vjp,),
     batch=lambda batched, x, *, axis, keepdims: _prod(x, axis + 1, keepdims))
 
@@ -153,7 +159,7 @@ def _reduction(name, doc):
 
     def wrap(traced):
         def fn(a, axis=None, keepdims=False):
-            if not isinstance(a, Tracer):
+            if plain(a):
                 try:
                     if axis is not None:
                         _norm_axis(axis, np.ndim(a), name)
@@ -227,7 +233,7 @@ def _unbroadcast(c, shape, dtype):
 def _cast(c, dtype):
     """A tangent or cotangent in its value's dtype.  A complex one reaching a real
     value keeps its real part: the transpose of the real-to-complex embedding."""
-    if np.dtype(dtype).kind != "c" and np.iscomplexobj(strip(c)):
+    if backend.kind(dtype) != "c" and backend.is_complex(strip(c)):
         c = real(c)
     return astype(c, dtype)
 

@@ -5,8 +5,9 @@ import operator
 import numpy as np
 
 from ..batching import Batched, _dtype
+from .. import backend
 from ..core import Primitive, Tracer, bind, strip
-from ._dispatch import CONVERSION_ERRORS, traced_array, traced_arrays
+from ._dispatch import CONVERSION_ERRORS, plain, traced_array, traced_arrays
 
 # NumPy's error for an axis out of range: what every axis check here raises.
 AxisError = np.exceptions.AxisError
@@ -27,12 +28,14 @@ def _batch_size(args, batched):
 
 reshape_p = Primitive(
     "reshape", lambda x, *, shape, in_shape: np.reshape(x, shape),
+    xp=lambda xp, x, *, shape, in_shape: xp.reshape(x, shape),
     jvp=(lambda x_dot, ans, x, *, shape, in_shape: _reshape(x_dot, shape),),
     vjp=(lambda g, ans, x, *, shape, in_shape: _reshape(g, in_shape),),
     batch=lambda batched, x, *, shape, in_shape: _reshape(x, np.shape(x)[:1] + shape))
 
 transpose_p = Primitive(
     "transpose", lambda x, *, axes: np.transpose(x, axes),
+    xp=lambda xp, x, *, axes: xp.permute_dims(x, axes),
     jvp=(lambda x_dot, ans, x, *, axes: transpose(x_dot, axes),),
     vjp=(lambda g, ans, x, *, axes: transpose(g, tuple(np.argsort(axes))),),
     batch=lambda batched, x, *, axes: bind(transpose_p, (x,),
@@ -47,6 +50,7 @@ def _broadcast_to_batch(batched, x, *, shape):
 
 broadcast_to_p = Primitive(
     "broadcast_to", lambda x, *, shape: np.broadcast_to(x, shape),
+    xp=lambda xp, x, *, shape: xp.broadcast_to(x, shape),
     jvp=(lambda x_dot, ans, x, *, shape: broadcast_to(x_dot, shape),),
     vjp=(lambda g, ans, x, *, shape: g,),   # summed back by the central unbroadcast
     batch=_broadcast_to_batch)
@@ -148,8 +152,8 @@ def _lift(x, traces):
             x = Batched(t, broadcast_to(x, (t.size,) + tuple(np.shape(x))))
         else:                               # inside newer traces: x times a batch of ones
             from ._elementwise import multiply
-            dtype = np.result_type(_dtype(strip(x)))
-            x = multiply(x, Batched(t, np.ones((t.size,) + (1,) * np.ndim(x), dtype)))
+            dtype = _dtype(strip(x))
+            x = multiply(x, Batched(t, backend.full((t.size,) + (1,) * np.ndim(x), 1, dtype, x)))
     return x
 
 
@@ -191,7 +195,7 @@ def _whole_batch_index(idx, trace, shape):
             flat.extend([slice(None)] * (len(shape) - used))
         elif isinstance(i, np.ndarray) and i.dtype == bool:
             flat.extend(np.nonzero(i))
-        elif isinstance(i, Tracer) and np.dtype(i.dtype).kind not in "iu":
+        elif isinstance(i, Tracer) and backend.kind(i.dtype) not in "iu":
             raise IndexError(
                 f"an index batched by vmap must hold integers, got dtype {i.dtype}"
                 + ("; a boolean mask that differs per example would give each example a "
@@ -234,6 +238,7 @@ _getitem_batch.takes_trace = True
 
 getitem_p = Primitive(
     "getitem", lambda x, *, idx, in_shape: x[idx],
+    xp=lambda xp, x, *, idx, in_shape: x[_index_for(x, idx)],
     jvp=(lambda x_dot, ans, x, *, idx, in_shape: _gather(x_dot, idx, in_shape),),
     vjp=(lambda g, ans, x, *, idx, in_shape: _scatter(g, idx, in_shape),),
     batch=_getitem_batch)
@@ -268,6 +273,7 @@ _scatter_add_batch.takes_trace = True
 
 scatter_add_p = Primitive(
     "scatter_add", _scatter_add,
+    xp=lambda xp, g, *, idx, shape: _gathered(xp, [g], shape, _scatter_sources(idx, shape)),
     jvp=(lambda g_dot, ans, g, *, idx, shape: _scatter(g_dot, idx, shape),),
     vjp=(lambda ct, ans, g, *, idx, shape: _gather(ct, idx, shape),),
     batch=_scatter_add_batch)
@@ -281,7 +287,7 @@ def _set_item(x, v, *, idx):
 
 def _placed(v_dot, ans, idx):
     """v_dot placed at idx in zeros shaped like ans."""
-    zeros = np.zeros(np.shape(ans), dtype=np.result_type(strip(ans)))
+    zeros = backend.zeros(np.shape(ans), backend.dtype(strip(ans)), ans)
     return bind(set_item_p, (zeros, v_dot), dict(idx=idx, v_shape=np.shape(v_dot),
                                                   wins=_last_writes(np.shape(ans), idx)))
 
@@ -293,7 +299,7 @@ def _value_ct(g, idx, v_shape, wins):
     c = bind(getitem_p, (g,), dict(idx=idx, in_shape=np.shape(g)))
     if wins is not None:
         c = c * wins
-    return _unbroadcast(c, v_shape, np.result_type(strip(c)))
+    return _unbroadcast(c, v_shape, backend.dtype(strip(c)))
 
 
 def _last_writes(x_shape, idx):
@@ -327,6 +333,10 @@ def _set_item_batch(batched, x, v, *, idx, v_shape, wins):
 # x with x[idx] replaced by v (NumPy's ``x[idx] = v`` without the mutation).
 set_item_p = Primitive(
     "set_item", lambda x, v, *, idx, v_shape, wins: _set_item(x, v, idx=idx),
+    xp=lambda xp, x, v, *, idx, v_shape, wins: _gathered(
+        xp, [x, xp.broadcast_to(xp.asarray(v, dtype=x.dtype, device=backend.device(x)),
+                                _indexed_shape(np.shape(x), idx))],
+        np.shape(x), _set_sources(idx, tuple(np.shape(x)))),
     jvp=(lambda x_dot, ans, x, v, *, idx, v_shape, wins: bind(
             set_item_p, (x_dot, 0.0), dict(idx=idx, v_shape=(), wins=None)),
          lambda v_dot, ans, x, v, *, idx, v_shape, wins: _placed(v_dot, ans, idx)),
@@ -349,11 +359,64 @@ def _concatenate_batch(batched, *xs, axis, sizes):
 
 concatenate_p = Primitive(
     "concatenate", lambda *xs, axis, sizes: np.concatenate(xs, axis=axis),
+    xp=lambda xp, *xs, axis, sizes: xp.concat(list(xs), axis=axis),
     jvp=lambda i: (lambda x_dot, ans, *xs, axis, sizes: bind(
         scatter_add_p, (x_dot,), dict(idx=_concat_slice(i, sizes, axis), shape=np.shape(ans)))),
     vjp=lambda i: (lambda g, ans, *xs, axis, sizes: bind(
         getitem_p, (g,), dict(idx=_concat_slice(i, sizes, axis), in_shape=np.shape(g)))),
     batch=_concatenate_batch)
+
+
+# ---------------------------------------------------------------- other libraries' arrays
+# Scattering (x[idx] += g, x[idx] = v) is not in the array API standard: on other
+# libraries' arrays it is a gather instead.  The index is static, so NumPy works out,
+# for every position of the output, which element of the flattened inputs lands there;
+# the library then gathers them (``take``) in one pass per repeated position.
+
+def _index_for(x, idx):
+    """idx with its NumPy index arrays as arrays of x's library and device (Dask
+    plans its chunks from host index arrays: they stay NumPy's there)."""
+    if backend.library(x) == "dask":
+        return idx
+    items = idx if isinstance(idx, tuple) else (idx,)
+    out = tuple(backend.asarray(i, x) if isinstance(i, np.ndarray) else i for i in items)
+    return out if isinstance(idx, tuple) else out[0]
+
+
+def _scatter_sources(idx, shape):
+    """For scatter_add of g (the shape of the selection x[idx], x of ``shape``) into zeros:
+    rows of flat sources, one row per repeat of a position; entry p of a row is the flat
+    index into g of an element added at p, or g.size (a zero) where none is."""
+    pos = np.arange(int(np.prod(shape))).reshape(shape)[idx].reshape(-1)
+    order = np.argsort(pos, kind="stable")
+    ranks = np.arange(len(pos)) - np.searchsorted(pos[order], pos[order])
+    rows = np.full((int(ranks.max(initial=-1)) + 1, int(np.prod(shape))), len(pos))
+    rows[ranks, pos[order]] = order
+    return rows
+
+
+def _set_sources(idx, shape):
+    """For x[idx] = v (v broadcast to the selection): one row of flat sources into the
+    concatenation of x and v: x's own element, or the last write to that position."""
+    size = int(np.prod(shape))
+    src = np.arange(size)
+    pos = np.arange(size).reshape(shape)[idx].reshape(-1)
+    src[pos] = size + np.arange(len(pos))   # NumPy keeps the last write to a position
+    return src[None]
+
+
+def _gathered(xp, parts, shape, rows):
+    """The sum over rows of the flattened parts (concatenated, then a zero) gathered at
+    each row's sources, shaped ``shape``."""
+    like = parts[0]
+    flat = [xp.reshape(p, (-1,)) for p in parts]
+    flat.append(backend.zeros((1,), like.dtype, like))
+    pool = xp.concat(flat, axis=0)
+    out = None
+    for r in rows:
+        part = xp.take(pool, backend.asarray(r, like))
+        out = part if out is None else out + part
+    return xp.reshape(out, tuple(shape))
 
 
 def _is_basic(idx):
@@ -377,7 +440,7 @@ def reshape(a, newshape=None, order="C", *, shape=None):
         raise TypeError("reshape: missing the new shape")
     if order != "C":
         raise NotImplementedError("reshape: only order='C' is supported")
-    if not isinstance(a, Tracer):
+    if plain(a):
         try:
             return np.reshape(a, shape)
         except CONVERSION_ERRORS:
@@ -414,7 +477,7 @@ def transpose(a, axes=None):
         axes = tuple(_normalize_axes(axes, nd, "transpose"))
         if len(axes) != nd:
             raise ValueError(f"transpose: axes {axes} don't match an array of dimension {nd}")
-    if not isinstance(a, Tracer):
+    if plain(a):
         try:
             return np.transpose(a, axes)
         except CONVERSION_ERRORS:
@@ -435,7 +498,7 @@ def swapaxes(a, axis1, axis2):
         return swapaxes(traced_array(a), axis1, axis2)
     axis1 = _normalize_axes(axis1, nd, "swapaxes")[0]
     axis2 = _normalize_axes(axis2, nd, "swapaxes")[0]
-    if not isinstance(a, Tracer):
+    if plain(a):
         return np.swapaxes(a, axis1, axis2)
     axes = list(range(nd))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
@@ -453,7 +516,7 @@ def moveaxis(a, source, destination):
     if len(src) != len(dst):
         raise ValueError("moveaxis: `source` and `destination` arguments must have "
                          "the same number of elements")
-    if not isinstance(a, Tracer):
+    if plain(a):
         return np.moveaxis(a, source, destination)
     order = [n for n in range(nd) if n not in src]
     for d, s in sorted(zip(dst, src)):
@@ -485,7 +548,7 @@ def _normalize_axes(axes, nd, what):
 
 def broadcast_to(array, shape):
     """Differentiable ``numpy.broadcast_to``."""
-    if not isinstance(array, Tracer):
+    if plain(array):
         try:
             return np.broadcast_to(array, shape)
         except CONVERSION_ERRORS:
@@ -505,7 +568,7 @@ def expand_dims(a, axis):
         return expand_dims(traced_array(a), axis)
     added = len(axis) if isinstance(axis, (list, tuple)) or np.ndim(axis) == 1 else 1
     axes = _normalize_axes(axis, len(shape) + added, "expand_dims")
-    if not isinstance(a, Tracer):
+    if plain(a):
         return np.expand_dims(a, axis)
     return _reshape(a, np.expand_dims(np.empty(shape, dtype=bool), axes).shape)
 
@@ -518,7 +581,7 @@ def squeeze(a, axis=None):
         return squeeze(traced_array(a), axis)
     if axis is not None:
         axis = tuple(_normalize_axes(axis, len(shape), "squeeze"))
-    if not isinstance(a, Tracer):
+    if plain(a):
         return np.squeeze(a, axis)
     return _reshape(a, np.squeeze(np.empty(shape, dtype=bool), axis).shape)
 
@@ -534,7 +597,7 @@ def getitem(x, idx):
     traces = _index_traces(idx)
     if traces:
         x = _lift(x, traces)
-    elif not isinstance(x, Tracer):
+    elif plain(x):
         return x[idx]
     return bind(getitem_p, (x,), dict(idx=idx, in_shape=np.shape(x)))
 
@@ -547,7 +610,7 @@ def set_item(x, idx, v):
             "set_item (x[idx] = v) with an index batched by vmap (a different index per "
             "example) is not supported; build the result with dualrev.numpy.where and a "
             "comparison with the index instead, or index with in_axes=None for it")
-    if not isinstance(x, Tracer) and not isinstance(v, Tracer):
+    if plain(x) and plain(v):
         return _set_item(x, v, idx=idx)
     return bind(set_item_p, (x, v), dict(idx=idx, v_shape=np.shape(strip(v)),
                                          wins=_last_writes(np.shape(strip(x)), idx)))
@@ -578,7 +641,7 @@ def concatenate(arrays, axis=0):
             if nd == 0:
                 raise ValueError("concatenate: zero-dimensional arrays cannot be concatenated")
             axis = _normalize_axes(axis, nd, "concatenate")[0]
-        if not any(isinstance(a, Tracer) for a in arrays):
+        if all(map(plain, arrays)):
             return np.concatenate(arrays, axis=axis)
         if axis is None:
             return concatenate([ravel(a) for a in arrays], axis=0)
@@ -594,7 +657,7 @@ def stack(arrays, axis=0):
     try:
         if arrays:
             axis = _normalize_axes(axis, np.ndim(strip(arrays[0])) + 1, "stack")[0]
-        if not any(isinstance(a, Tracer) for a in arrays):
+        if all(map(plain, arrays)):
             return np.stack(arrays, axis=axis)
         shapes = {np.shape(strip(a)) for a in arrays}
     except CONVERSION_ERRORS:
