@@ -350,8 +350,9 @@ def jvp(fun, primals, tangents, has_aux=False):
         if tdt != pdt:
             raise TypeError(f"jvp: tangent leaf {i} has dtype {tdt} but its primal has dtype "
                             f"{pdt}; they must match")
-        d = Dual(trace, _unbox_input(p) if isinstance(p, Tensor) else p,
-                 _unbox_input(t) if isinstance(t, Tensor) else t)
+        p_in = _unbox_input(p) if isinstance(p, Tensor) else p
+        trace.admit(p_in)
+        d = Dual(trace, p_in, _unbox_input(t) if isinstance(t, Tensor) else t)
         duals.append(_box(d) if isinstance(p, Tensor) else d)
     try:
         out, aux = _split_aux(fun(*tree_unflatten(p_tree, duals)), has_aux, "jvp")

@@ -108,6 +108,7 @@ def apply(prim, args, params):
     xp = foreign_namespace(args, f"'{prim.name}'")
     if xp is None:
         return prim.impl(*args, **params)
+    args = python_scalars(args)
     try:
         return prim.xp_impl(xp, *args, **params)
     except Exception as e:
@@ -119,6 +120,29 @@ def apply(prim, args, params):
                 f"move the NumPy values to {lib} first") from e
         e.add_note(f"(raised by {lib} in dualrev's primitive '{prim.name}')")
         raise
+
+
+def python_scalars(values):
+    """values with NumPy's scalars as Python's (the array API standard mixes arrays with
+    Python scalars only; they are weakly typed there, as NumPy's are not)."""
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
+def known_shape(x, who):
+    """x's shape, which ``who`` needs; a shape the library does not know yet (a Dask
+    array of unknown chunk sizes) raises the library's error, with ``who`` named."""
+    shape = getattr(x, "shape", None)
+    shape = np.shape(x) if shape is None else tuple(shape)
+    if all(isinstance(n, (int, np.integer)) for n in shape):
+        return shape
+    lib = library(x)
+    msg = f"Array chunk size or shape is unknown: shape {shape}"
+    if lib == "dask":
+        from dask.array.core import unknown_chunk_message
+        msg += unknown_chunk_message
+    err = ValueError(msg)
+    err.add_note(f"(raised for {lib}'s array in dualrev's '{who}', which needs its shape)")
+    raise err
 
 
 # ----------------------------------------------------------------------------- dtypes
@@ -150,6 +174,13 @@ def as_dtype(dt):
         return np.dtype(dt)
     except TypeError:
         return dt
+
+
+def same_dtype(a, b):
+    """Whether dtypes a and b are the same (by name when one is another library's)."""
+    if isinstance(a, np.dtype) and isinstance(b, np.dtype):
+        return a == b
+    return str(a).rsplit(".", 1)[-1] == str(b).rsplit(".", 1)[-1]
 
 
 def xp_dtype(xp, dt):
@@ -225,5 +256,5 @@ def to_numpy(x):
 
 
 __all__ = ["NUMPY_TYPES", "apply", "as_dtype", "asarray", "device", "dtype", "foreign_namespace",
-           "full", "is_complex", "is_foreign", "kind", "library", "namespace", "real_dtype",
+           "full", "is_complex", "is_foreign", "kind", "library", "namespace", "real_dtype", "same_dtype",
            "to_numpy", "xp_dtype", "zeros"]

@@ -15,11 +15,18 @@ def _sigmoid_impl(x):
     return np.where(np.asarray(x) >= 0, 1 / (1 + e), e / (1 + e)).astype(np.result_type(x))
 
 
+def _xp_sigmoid(xp, x):
+    if xp.isdtype(x.dtype, "complex floating"):
+        return 1 / (1 + xp.exp(-x))
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
 # The logistic function, exactly rounded in both tails (where 1/(1+exp(-x)) loses them).
 sigmoid_p = Primitive(
-    "sigmoid", _sigmoid_impl,
-    jvp=(lambda x_dot, ans, x: x_dot * (ans * (1 - ans)),),
-    vjp=(lambda g, ans, x: g * (ans * (1 - ans)),), elementwise=True)
+    "sigmoid", _sigmoid_impl, xp=_xp_sigmoid,
+    jvp=(lambda x_dot, ans, x: dnp.multiply(x_dot, ans * (1 - ans)),),
+    vjp=(lambda g, ans, x: dnp.multiply(g, ans * (1 - ans)),), elementwise=True)
 
 sigmoid = unary(sigmoid_p, doc="The logistic function ``1 / (1 + exp(-x))``, computed "
                                 "without overflow.")

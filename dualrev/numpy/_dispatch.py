@@ -95,6 +95,7 @@ def foreign_nondiff(name, args, kwargs):
     library's own (array-API) function, or its equivalent for those the standard lacks."""
     from .. import backend
     x = next(a for a in list(args) + list(kwargs.values()) if is_foreign(a))
+    args = backend.python_scalars(args)
     xp = backend.namespace(*args, *kwargs.values(), who=f"numpy.{name}")
     if name == "shape":
         return tuple(x.shape)

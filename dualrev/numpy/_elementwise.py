@@ -11,7 +11,7 @@ import numpy as np
 
 from ..batching import OneHots, _dense
 from .. import backend
-from ..core import Primitive, Tracer, bind, broadcast_batch, broadcasting, strip
+from ..core import PY_SCALARS, Primitive, Tracer, bind, broadcast_batch, broadcasting, strip
 from ._dispatch import CONVERSION_ERRORS, plain, binary, nondiff, traced_array, traced_arrays, unary
 
 
@@ -34,7 +34,8 @@ def _pow_dx(t, x, y):
     """
     if isinstance(y, (int, float)):
         if y == 0:
-            return zeros_like(strip(t))[()]
+            z = zeros_like(strip(t))
+            return z[()] if isinstance(z, np.ndarray) else z
         return multiply(t, multiply(y, power(x, y - 1)))
     both_zero = bitwise_and(equal(strip(y), 0), equal(strip(x), 0))
     return multiply(t, multiply(y, power(where(both_zero, 1.0, x), subtract(y, 1))))
@@ -207,7 +208,8 @@ angle_p = Primitive(
     batch=broadcasting)
 where_p = Primitive(
     "where", np.where,
-    xp=lambda xp, c, x, y: xp.where(c, x, y),
+    xp=lambda xp, c, x, y: xp.where(c, x, y) if type(x) not in PY_SCALARS or type(y) not in
+    PY_SCALARS else xp.where(c, backend.asarray(x, c), y),   # the standard wants one array
     jvp=(None, lambda x_dot, ans, c, x, y: where(c, x_dot, 0),
          lambda y_dot, ans, c, x, y: where(c, 0, y_dot)),
     vjp=(None, lambda g, ans, c, x, y: where(c, g, 0),
@@ -301,7 +303,7 @@ def astype(x, dtype):
             # batched by vmap (still batched), or another library's: no derivative
             return bind(astype_p, (xs,), dict(dtype=dtype))
         return np.asarray(xs).astype(dtype)
-    if backend.dtype(strip(x)) == dtype:
+    if backend.same_dtype(backend.dtype(strip(x)), dtype):
         return x
     return bind(astype_p, (x,), dict(dtype=dtype))
 

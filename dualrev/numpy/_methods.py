@@ -12,8 +12,8 @@ def _swap(f):
     return lambda self, other: f(other, self)
 
 
-def _compare(np_fn):
-    return lambda self, other: np_fn(strip(self), strip(other))
+def _compare(fn):
+    return lambda self, other: fn(strip(self), strip(other))
 
 
 T = Tracer
@@ -48,8 +48,8 @@ T.__neg__ = el.negative
 T.__pos__ = lambda self: self
 T.__abs__ = el.abs
 T.__getitem__ = sh.getitem
-for _name, _fn in [("__lt__", np.less), ("__le__", np.less_equal), ("__gt__", np.greater),
-                   ("__ge__", np.greater_equal), ("__eq__", np.equal), ("__ne__", np.not_equal)]:
+for _name, _fn in [("__lt__", el.less), ("__le__", el.less_equal), ("__gt__", el.greater),
+                   ("__ge__", el.greater_equal), ("__eq__", el.equal), ("__ne__", el.not_equal)]:
     setattr(T, _name, _compare(_fn))
 T.__hash__ = object.__hash__
 # Boolean arrays' operators: masks computed from traced values (no derivative; under

@@ -180,7 +180,7 @@ def sum(a, ax, keepdims):
 
 @_reduction("mean", "Differentiable ``numpy.mean``.")
 def mean(a, ax, keepdims):
-    shape = np.shape(a)
+    shape = backend.known_shape(a, "mean")
     n = int(np.prod(shape if ax is None else [shape[i] for i in ax]))
     return divide(_sum(a, ax, keepdims), n)
 

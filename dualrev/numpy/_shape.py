@@ -238,7 +238,7 @@ _getitem_batch.takes_trace = True
 
 getitem_p = Primitive(
     "getitem", lambda x, *, idx, in_shape: x[idx],
-    xp=lambda xp, x, *, idx, in_shape: x[_index_for(x, idx)],
+    xp=lambda xp, x, *, idx, in_shape: _xp_getitem(xp, x, idx),
     jvp=(lambda x_dot, ans, x, *, idx, in_shape: _gather(x_dot, idx, in_shape),),
     vjp=(lambda g, ans, x, *, idx, in_shape: _scatter(g, idx, in_shape),),
     batch=_getitem_batch)
@@ -298,7 +298,7 @@ def _value_ct(g, idx, v_shape, wins):
     from ._reductions import _unbroadcast
     c = bind(getitem_p, (g,), dict(idx=idx, in_shape=np.shape(g)))
     if wins is not None:
-        c = c * wins
+        c = c * backend.asarray(wins, c, backend.dtype(strip(c)))
     return _unbroadcast(c, v_shape, backend.dtype(strip(c)))
 
 
@@ -373,14 +373,21 @@ concatenate_p = Primitive(
 # for every position of the output, which element of the flattened inputs lands there;
 # the library then gathers them (``take``) in one pass per repeated position.
 
-def _index_for(x, idx):
-    """idx with its NumPy index arrays as arrays of x's library and device (Dask
-    plans its chunks from host index arrays: they stay NumPy's there)."""
+def _xp_getitem(xp, x, idx):
+    """x[idx] on another library's array.  A basic index is the library's own (with a
+    trailing Ellipsis: the standard asks for one where NumPy implies it); an index with
+    arrays is a gather of the flattened array at the static positions NumPy finds.
+    Dask plans its chunks from host index arrays: it indexes natively."""
     if backend.library(x) == "dask":
-        return idx
+        return x[idx]
     items = idx if isinstance(idx, tuple) else (idx,)
-    out = tuple(backend.asarray(i, x) if isinstance(i, np.ndarray) else i for i in items)
-    return out if isinstance(idx, tuple) else out[0]
+    if any(isinstance(i, np.ndarray) for i in items):
+        pos = np.arange(int(np.prod(np.shape(x)))).reshape(np.shape(x))[idx]
+        flat = xp.take(xp.reshape(x, (-1,)), backend.asarray(pos.reshape(-1), x))
+        return xp.reshape(flat, pos.shape)
+    if Ellipsis not in items:
+        items = items + (Ellipsis,)
+    return x[items]
 
 
 def _scatter_sources(idx, shape):
@@ -445,7 +452,7 @@ def reshape(a, newshape=None, order="C", *, shape=None):
             return np.reshape(a, shape)
         except CONVERSION_ERRORS:
             a = traced_array(a)
-    shape = _resolve_shape(np.shape(a), shape)
+    shape = _resolve_shape(backend.known_shape(a, "reshape"), shape)
     return _reshape(a, shape)
 
 
