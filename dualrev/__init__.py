@@ -34,6 +34,8 @@ from .ops import (abs, add, allclose, amax, amin, arange, argmax, argmin,  # noq
                   sum, t, tan, tanh, tensor, transpose, unsqueeze, where, zeros, zeros_like)
 from .ops import angle, conj, imag, is_complex, is_floating_point, real  # noqa: F401
 from . import autograd, nn, optim  # noqa: F401,E402
+from . import cuda  # noqa: F401,E402
+from .devices import device  # noqa: F401,E402
 
 float16, float32, float64 = _np.dtype("float16"), _np.dtype("float32"), _np.dtype("float64")
 int32, int64, bool = _np.dtype("int32"), _np.dtype("int64"), _np.dtype("bool")  # noqa: A001

@@ -16,11 +16,11 @@ import warnings
 
 import numpy as np
 
-from . import numpy as dnp
+from . import backend as _backend, devices as _devices, numpy as dnp
 from .core import Tracer, strip
 from .graph import Graph, graph_var, resolve, set_grad_enabled, unite
 from .ops import randn
-from .tensor import Tensor, _wrap, no_grad
+from .tensor import Tensor, _dtype_of, _wrap, no_grad
 
 
 
@@ -71,8 +71,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                        where="autograd.grad", accumulate=False,
                        allow_unused=bool(allow_unused) or materialize_grads)
     if materialize_grads:
-        res = tuple(_wrap(np.zeros(t.shape, t.dtype)) if g is None else g
-                    for g, t in zip(res, inputs))
+        res = tuple(_wrap(_devices.like(np.zeros(t.shape, t.dtype), strip(t._value)))
+                    if g is None else g for g, t in zip(res, inputs))
     return res
 
 
@@ -81,24 +81,20 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 def _seed(out, g, n, create_graph, handed):
     """The cotangent to start from at output n: an array, or a Tensor to record it as
     (conjugated if complex: the tape's convention, see the module's docstring)."""
-    shape, dtype = tuple(np.shape(strip(out._value))), np.result_type(strip(out._value))
+    x = strip(out._value)
+    if x.__class__ is not np.ndarray and _backend.is_foreign(x):
+        return _device_seed(out, x, g, n, create_graph, handed)
+    shape, dtype = tuple(np.shape(x)), np.result_type(x)
     if g is None:
-        if int(np.prod(shape)) != 1:
-            raise RuntimeError(
-                f"grad can be implicitly created only for scalar outputs: this output has "
-                f"shape {shape}. Reduce it to a scalar first (e.g. .sum()), or pass the "
-                f"upstream gradient: backward(gradient) with a tensor of shape {shape}")
-        if dtype.kind == "c":
-            raise RuntimeError(
-                f"grad can be implicitly created only for real scalar outputs but got "
-                f"{dtype}: reduce the output to a real number first (e.g. .abs() or .real), "
-                f"or pass the upstream gradient: backward(gradient)")
+        _implicit(shape, dtype)
         return np.ones(shape, dtype)
     g = g if isinstance(g, Tensor) else _wrap(np.asarray(g))
     gs = tuple(np.shape(strip(g._value)))
     if gs != shape:
         raise RuntimeError(f"Mismatch in shape: grad_output[{n}] has a shape of {gs} and "
                            f"output[{n}] has a shape of {shape}")
+    if g.device.type != "cpu":
+        raise _devices.mismatch([g.device, _devices.CPU])
     if np.result_type(strip(g._value)) != dtype:
         g = g.type(dtype)
     if create_graph and g.requires_grad:
@@ -106,6 +102,44 @@ def _seed(out, g, n, create_graph, handed):
     v = strip(g._value)
     if dtype.kind == "c":
         return np.conjugate(v)
+    handed.add(id(v))
+    return v
+
+
+def _implicit(shape, dtype):
+    """Check that an output of this shape and dtype may be seeded with 1 implicitly."""
+    if int(np.prod(shape)) != 1:
+        raise RuntimeError(
+            f"grad can be implicitly created only for scalar outputs: this output has "
+            f"shape {shape}. Reduce it to a scalar first (e.g. .sum()), or pass the "
+            f"upstream gradient: backward(gradient) with a tensor of shape {shape}")
+    if dtype.kind == "c":
+        raise RuntimeError(
+            f"grad can be implicitly created only for real scalar outputs but got "
+            f"{dtype}: reduce the output to a real number first (e.g. .abs() or .real), "
+            f"or pass the upstream gradient: backward(gradient)")
+
+
+def _device_seed(out, x, g, n, create_graph, handed):
+    """_seed for an output held by another library (on a GPU): the seed is made there."""
+    shape, dtype = tuple(np.shape(x)), _dtype_of(x)
+    if g is None:
+        _implicit(shape, dtype)
+        return _backend.full(shape, 1, _backend.dtype(x), like=x)
+    g = g if isinstance(g, Tensor) else _wrap(g)
+    gs = tuple(np.shape(strip(g._value)))
+    if gs != shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output[{n}] has a shape of {gs} and "
+                           f"output[{n}] has a shape of {shape}")
+    if g.device != out.device:
+        raise _devices.mismatch([out.device, g.device])
+    if g.dtype != dtype:
+        g = g.type(dtype)
+    if create_graph and g.requires_grad:
+        return dnp.conj(g) if dtype.kind == "c" else g
+    v = strip(g._value)
+    if dtype.kind == "c":
+        return _backend.namespace(v).conj(v)
     handed.add(id(v))
     return v
 
@@ -224,9 +258,11 @@ def _delivered(c, dtype, handed):
     the module's docstring), of the given dtype, as an array no other tensor holds (a
     copy if needed)."""
     if isinstance(c, Tracer):
-        if np.iscomplexobj(strip(c)):
+        if _dtype_of(strip(c)).kind == "c":
             c = dnp.conj(c)
-        return c if np.result_type(strip(c)) == dtype else dnp.astype(c, dtype)
+        return c if _dtype_of(strip(c)) == dtype else dnp.astype(c, dtype)
+    if c.__class__ is not np.ndarray and _backend.is_foreign(c):
+        return _delivered_on_device(c, dtype, handed)
     if np.iscomplexobj(c):
         c = np.conjugate(c, out=np.empty(np.shape(c), np.result_type(c)))
         c.imag += 0.0      # +0, not -0, where the tape's imaginary part was +0 (as PyTorch prints)
@@ -235,6 +271,21 @@ def _delivered(c, dtype, handed):
     if (c.__class__ is not np.ndarray or c.base is not None or id(c) in handed
             or not c.flags.writeable or c.dtype != dtype):
         c = np.array(c, dtype=dtype, order="C")
+    handed.add(id(c))
+    return c
+
+
+def _delivered_on_device(c, dtype, handed):
+    """_delivered for another library's array (a GPU's): conjugated if complex, of the
+    given dtype, an array no other tensor holds."""
+    xp = _backend.namespace(c)
+    fresh = False
+    if _dtype_of(c).kind == "c":
+        c, fresh = xp.conj(c), True
+    if _dtype_of(c) != dtype:
+        c, fresh = xp.astype(c, _backend.xp_dtype(xp, dtype)), True
+    if not fresh and id(c) in handed:
+        c = xp.asarray(c, copy=True)
     handed.add(id(c))
     return c
 

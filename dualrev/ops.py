@@ -4,9 +4,10 @@ import numbers
 
 import numpy as np
 
-from . import numpy as dnp
+from . import devices as _devices, numpy as dnp
 from .core import strip
-from .tensor import Size, Tensor, _data_array, _default_dtype, _rng, _wrap, default_complex_dtype
+from .tensor import (Size, Tensor, _data_array, _default_dtype, _host_pair, _rng, _wrap,
+                     default_complex_dtype)
 
 # ============================================================================ factories
 
@@ -15,21 +16,24 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
 
     Python floats give ``get_default_dtype()`` (float32, as PyTorch), Python complex
     numbers its complex counterpart (complex64, or complex128 when the default is
-    float64); NumPy arrays keep their dtype.
+    float64); NumPy arrays keep their dtype.  ``device`` ('cpu', 'cuda', 'cuda:1', a
+    ``dualrev.device``) is where it lives (data's device, or the CPU, by default).
 
     >>> dualrev.tensor([1.0, 2.0], requires_grad=True)
     tensor([1., 2.], requires_grad=True)
     """
-    _check_device(device)
-    return Tensor(data, dtype=_dtype_arg(dtype), requires_grad=requires_grad)
+    return Tensor(data, dtype=_dtype_arg(dtype), requires_grad=requires_grad, device=device)
 
 
 def as_tensor(data, dtype=None, device=None):
-    """A tensor sharing memory with data where possible (a NumPy array, a tensor)."""
-    _check_device(device)
-    if isinstance(data, Tensor) and dtype is None:
-        return data
-    return _wrap(_data_array(data, _dtype_arg(dtype), copy=False))
+    """A tensor sharing memory with data where possible (a NumPy or CuPy array, a tensor
+    already of that dtype and device)."""
+    dev = _devices.resolve(device)
+    if isinstance(data, Tensor):
+        t = data.to(dev, _dtype_arg(dtype))
+        return t
+    x = _data_array(data, _dtype_arg(dtype), copy=False)
+    return _wrap(x if dev is None else _devices.to(x, dev))
 
 
 def from_numpy(array):
@@ -39,9 +43,11 @@ def from_numpy(array):
     return _wrap(array)
 
 
-def _check_device(device):
-    if device not in (None, "cpu"):
-        raise ValueError(f"device={device!r}: dualrev tensors live on the CPU")
+def _device(device, default=None):
+    """The resolved ``device=`` argument (None: ``default``, itself resolved)."""
+    if device is None:
+        return default
+    return _devices.resolve(device)
 
 
 def _dtype_arg(dtype):
@@ -57,8 +63,8 @@ def _size_arg(size, where):
     return tuple(int(s) for s in size)
 
 
-def _leaf(array, requires_grad):
-    t = _wrap(array)
+def _leaf(array, requires_grad, device=None):
+    t = _wrap(_devices.place(array, device))
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -69,68 +75,76 @@ def _float_dtype(dtype):
 
 
 def zeros(*size, dtype=None, requires_grad=False, device=None):
-    _check_device(device)
-    return _leaf(np.zeros(_size_arg(size, "zeros"), _float_dtype(dtype)), requires_grad)
+    """Zeros of the given size (default dtype float32), on ``device`` (the CPU by default)."""
+    dev = _device(device)
+    return _leaf(np.zeros(_size_arg(size, "zeros"), _float_dtype(dtype)), requires_grad, dev)
 
 
 def ones(*size, dtype=None, requires_grad=False, device=None):
-    _check_device(device)
-    return _leaf(np.ones(_size_arg(size, "ones"), _float_dtype(dtype)), requires_grad)
+    dev = _device(device)
+    return _leaf(np.ones(_size_arg(size, "ones"), _float_dtype(dtype)), requires_grad, dev)
 
 
 def empty(*size, dtype=None, requires_grad=False, device=None):
-    _check_device(device)
-    return _leaf(np.empty(_size_arg(size, "empty"), _float_dtype(dtype)), requires_grad)
+    dev = _device(device)
+    return _leaf(np.empty(_size_arg(size, "empty"), _float_dtype(dtype)), requires_grad, dev)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
-    _check_device(device)
+    dev = _device(device)
     if dtype is None:
         dtype = (np.bool_ if isinstance(fill_value, bool) else np.int64
                  if isinstance(fill_value, numbers.Integral) else _default_dtype[0]
                  if isinstance(fill_value, numbers.Real) else default_complex_dtype())
     return _leaf(np.full(_size_arg((size,), "full"), fill_value, np.dtype(dtype)),
-                 requires_grad)
+                 requires_grad, dev)
 
 
 def _like(t, dtype):
     return np.dtype(dtype) if dtype is not None else t.dtype
 
 
-def zeros_like(input, dtype=None, requires_grad=False):
-    return _leaf(np.zeros(input.shape, _like(input, dtype)), requires_grad)
+def zeros_like(input, dtype=None, requires_grad=False, device=None):
+    """Zeros of input's shape, dtype and device (unless given)."""
+    return _leaf(np.zeros(input.shape, _like(input, dtype)), requires_grad,
+                 _device(device, input.device))
 
 
-def ones_like(input, dtype=None, requires_grad=False):
-    return _leaf(np.ones(input.shape, _like(input, dtype)), requires_grad)
+def ones_like(input, dtype=None, requires_grad=False, device=None):
+    return _leaf(np.ones(input.shape, _like(input, dtype)), requires_grad,
+                 _device(device, input.device))
 
 
-def full_like(input, fill_value, dtype=None, requires_grad=False):
-    return _leaf(np.full(input.shape, fill_value, _like(input, dtype)), requires_grad)
+def full_like(input, fill_value, dtype=None, requires_grad=False, device=None):
+    return _leaf(np.full(input.shape, fill_value, _like(input, dtype)), requires_grad,
+                 _device(device, input.device))
 
 
-def empty_like(input, dtype=None, requires_grad=False):
-    return _leaf(np.empty(input.shape, _like(input, dtype)), requires_grad)
+def empty_like(input, dtype=None, requires_grad=False, device=None):
+    return _leaf(np.empty(input.shape, _like(input, dtype)), requires_grad,
+                 _device(device, input.device))
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
-    _check_device(device)
-    return _leaf(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+    dev = _device(device)
+    return _leaf(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, dev)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
     """Like PyTorch: integers give int64, any float gives the default float dtype."""
-    _check_device(device)
+    dev = _device(device)
     if end is None:
         start, end = 0, start
     if dtype is None:
         ints = all(isinstance(v, (numbers.Integral)) for v in (start, end, step))
         dtype = np.int64 if ints else _default_dtype[0]
-    return _leaf(np.arange(start, end, step).astype(dtype), requires_grad)
+    return _leaf(np.arange(start, end, step).astype(dtype), requires_grad, dev)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False):
-    return _leaf(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
+    dev = _device(device)
+    return _leaf(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad,
+                 dev)
 
 
 def manual_seed(seed):
@@ -152,7 +166,8 @@ def rand(*size, dtype=None, requires_grad=False, generator=None, device=None):
 
 
 def _random(method, size, dtype, requires_grad, generator, device, where):
-    _check_device(device)
+    """Samples drawn on the host (the same values for every device), then placed."""
+    dev = _device(device)
     rng = generator or _rng[0]
     dt = _float_dtype(dtype)
     shape = _size_arg(size, where)
@@ -163,29 +178,33 @@ def _random(method, size, dtype, requires_grad, generator, device, where):
         x.imag = getattr(rng, method)(shape, dtype=part)
         if method == "standard_normal":
             x *= np.sqrt(0.5).astype(part)
-        return _leaf(x, requires_grad)
+        return _leaf(x, requires_grad, dev)
     native = dt if dt in (np.float32, np.float64) else np.float64
     x = getattr(rng, method)(shape, dtype=native).astype(dt, copy=False)
-    return _leaf(x, requires_grad)
+    return _leaf(x, requires_grad, dev)
 
 
-def randint(low, high=None, size=(), dtype=None, generator=None):
+def randint(low, high=None, size=(), dtype=None, generator=None, device=None):
+    dev = _device(device)
     if high is None:
         low, high = 0, low
     rng = generator or _rng[0]
-    return _leaf(rng.integers(low, high, size=tuple(size)).astype(dtype or np.int64), False)
+    return _leaf(rng.integers(low, high, size=tuple(size)).astype(dtype or np.int64), False, dev)
 
 
-def randperm(n, generator=None):
-    return _wrap((generator or _rng[0]).permutation(n).astype(np.int64))
+def randperm(n, generator=None, device=None):
+    dev = _device(device)
+    return _leaf((generator or _rng[0]).permutation(n).astype(np.int64), False, dev)
 
 
-def randn_like(input, dtype=None, requires_grad=False):
-    return randn(input.shape, dtype=_like(input, dtype), requires_grad=requires_grad)
+def randn_like(input, dtype=None, requires_grad=False, device=None):
+    return randn(input.shape, dtype=_like(input, dtype), requires_grad=requires_grad,
+                 device=input.device if device is None else device)
 
 
-def rand_like(input, dtype=None, requires_grad=False):
-    return rand(input.shape, dtype=_like(input, dtype), requires_grad=requires_grad)
+def rand_like(input, dtype=None, requires_grad=False, device=None):
+    return rand(input.shape, dtype=_like(input, dtype), requires_grad=requires_grad,
+                device=input.device if device is None else device)
 
 
 def set_default_dtype(dtype):
@@ -230,12 +249,13 @@ def minimum(input, other):
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return bool(np.allclose(strip(input), strip(other), rtol=rtol, atol=atol,
-                            equal_nan=equal_nan))
+    a, b = _host_pair(input, other)
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def equal(input, other):
-    return bool(np.array_equal(strip(input), strip(other)))
+    a, b = _host_pair(input, other)
+    return bool(np.array_equal(a, b))
 
 
 def numel(input):

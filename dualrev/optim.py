@@ -7,9 +7,13 @@ graph that saved the old values refuses to run backward through them.
 A complex parameter is updated as the pair of its real and imaginary parts, as
 PyTorch does (``view_as_real``): Adam's second moments are kept per part, not of
 |g|^2; SGD's update is the same either way.
+
+A parameter on a GPU is updated there, in place, and its state (momentum
+buffers, moments) lives on its device.
 """
 import numpy as np
 
+from . import backend as _backend
 from .core import strip
 from .nn.modules import _zero_grad
 from .tensor import Tensor, enable_grad
@@ -69,20 +73,54 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    g = np.asarray(strip(p.grad._value))
-                    if group.get("maximize"):
-                        g = -g
-                    x = _writable(p)
+                    x = p._value
                     state = self.state.setdefault(p, {})
-                    if x.dtype.kind == "c":
-                        self._complex_update(x, g, state, group)
+                    if x.__class__ is not np.ndarray and _backend.is_foreign(strip(x)):
+                        self._device_step(p, group, state)
                     else:
-                        self._update(x, g, state, group)
+                        g = np.asarray(strip(p.grad._value))
+                        if group.get("maximize"):
+                            g = -g
+                        x = _writable(p)
+                        if x.dtype.kind == "c":
+                            self._complex_update(x, g, state, group)
+                        else:
+                            self._update(x, g, state, group)
                     p._vc[0] += 1
                     p._vc[1] = f"{type(self).__name__}.step"
         return loss
 
     def _update(self, x, g, state, group):
+        raise NotImplementedError
+
+    def _device_step(self, p, group, state):
+        """The update of a parameter held by another library (on a GPU), in place there:
+        ``_xp_update`` with that library's namespace."""
+        x = p._value = strip(p._value)
+        g = strip(p.grad._value)
+        if _backend.device(g) != _backend.device(x):
+            from .devices import mismatch, of
+            raise mismatch([of(x), of(g)])
+        xp = _backend.namespace(x)
+        if group.get("maximize"):
+            g = -g
+        if not xp.isdtype(x.dtype, "complex floating"):
+            self._xp_update(xp, x, g, state, group)
+            return
+        # as the pair (real, imaginary) of real arrays, the state kept complex
+        def split(v):
+            return xp.stack([xp.real(v), xp.imag(v)])
+
+        def join(v):
+            return v[0, ...] + 1j * v[1, ...]
+        xr = split(x)
+        parts = {k: split(v) if _backend.is_foreign(v) else v for k, v in state.items()}
+        self._xp_update(xp, xr, split(g), parts, group)
+        for k, v in parts.items():
+            state[k] = join(v) if _backend.is_foreign(v) else v
+        x[...] = join(xr)
+
+    def _xp_update(self, xp, x, g, state, group):
         raise NotImplementedError
 
     def _complex_update(self, x, g, state, group):
@@ -170,6 +208,20 @@ class SGD(Optimizer):
                 g = buf
         x -= np.multiply(g, group["lr"], out=self._temp(x))
 
+    def _xp_update(self, xp, x, g, state, group):
+        wd, mom = group["weight_decay"], group["momentum"]
+        if wd:
+            g = g + x * wd
+        if mom:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = xp.asarray(g, copy=True)
+            else:
+                buf *= mom
+                buf += g * (1 - group["dampening"])
+            g = g + buf * mom if group["nesterov"] else buf
+        x -= g * group["lr"]
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba), PyTorch's algorithm and defaults::
@@ -222,6 +274,31 @@ class Adam(Optimizer):
         denom /= np.sqrt(1 - b2 ** t)
         denom += eps
         x -= np.multiply(np.divide(m, denom, out=tmp), lr / (1 - b1 ** t), out=tmp)
+
+    def _xp_update(self, xp, x, g, state, group):
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(x)
+            state["exp_avg_sq"] = xp.zeros_like(x)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(x)
+        if wd:
+            if self._decoupled:
+                x *= 1 - lr * wd
+            else:
+                g = g + x * wd
+        state["step"] += 1
+        t = state["step"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= b1
+        m += g * (1 - b1)
+        v *= b2
+        v += (g * g) * (1 - b2)
+        if group["amsgrad"]:
+            v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)
+        denom = xp.sqrt(v) / float(np.sqrt(1 - b2 ** t)) + eps
+        x -= (m / denom) * (lr / (1 - b1 ** t))
 
 
 class AdamW(Adam):

@@ -22,8 +22,9 @@ import weakref
 
 import numpy as np
 
-from . import numpy as dnp
-from .core import _NOPARAMS, Tracer, bind, strip
+from . import backend as _backend, devices as _devices, numpy as dnp
+from .backend import NUMPY_TYPES, is_foreign
+from .core import _NOPARAMS, Primitive, Tracer, bind, strip
 from . import graph as _graph
 from .graph import (Graph, SavedValue, _mode, _other_threads, _threads_off, graph_var, hold,
                     op_name, resolve)
@@ -80,23 +81,51 @@ def _apply(prim, args, params):
             graph = Graph()
         for j in leaves:
             vals[j] = graph.leaf_var(args[j])
-    out = bind(prim, vals, params)
+    try:
+        out = bind(prim, vals, params)
+    except Exception as e:
+        _same_device(args, e)
+        raise
     t = _wrap(out)
-    if prim in _VIEWS and isinstance(args[0], Tensor) and np.may_share_memory(
-            strip(out), strip(args[0]._value)):
+    if (prim in _VIEWS and isinstance(args[0], Tensor) and strip(out).__class__ is np.ndarray
+            and np.may_share_memory(strip(out), strip(args[0]._value))):
         t._vc = args[0]._vc        # a view: in-place changes show in both
         t._base = args[0] if args[0]._base is None else args[0]._base
         if prim is _sh.getitem_p:
             t._view_of = (args[0], params["idx"])
     if out.__class__ is Var and out._trace.level == 0:
-        if out.primal.__class__ is not np.ndarray:
-            out.primal = np.asarray(out.primal)  # a 0-d result as an array, so views can alias it
+        p = out.primal
+        if p.__class__ is not np.ndarray:
+            if p.__class__ in NUMPY_TYPES or not is_foreign(p):
+                out.primal = np.asarray(p)  # a 0-d result as an array, so views can alias it
+            elif len(args) > 1:
+                _same_device(args)
         if graph is not None:
             if _other_threads():
                 _note_saved_locked(prim, out, args, t)
             else:
                 _note_saved(prim, out, args, t)
+    elif (out.__class__ is not np.ndarray and len(args) > 1 and t._value is out
+          and not isinstance(out, Tracer) and is_foreign(out)):
+        _same_device(args)
     return t
+
+
+def _same_device(args, error=None):
+    """Raise PyTorch's error if the Tensors and arrays among args live on two devices
+    (from ``error``, the library's own, when it refused them first)."""
+    devs = []
+    for a in args:
+        if isinstance(a, Tensor):
+            d = _devices.of(strip(a._value))
+        elif a.__class__ is np.ndarray or (a.__class__ not in NUMPY_TYPES and is_foreign(a)):
+            d = _devices.of(a)
+        else:
+            continue
+        if d not in devs:
+            devs.append(d)
+    if len(devs) > 1:
+        raise _devices.mismatch(devs) from error
 
 
 def _note_saved(prim, out, args, t):
@@ -132,10 +161,33 @@ def _note_saved_locked(prim, out, args, t):
 _TENSOR_TRACE = _TensorTrace()
 
 
+def _move(x, *, src, dst):
+    return _devices.to(x, dst)
+
+
+def _move_back(g, ans, x, *, src, dst):
+    return bind(to_device_p, (g,), {"src": dst, "dst": src})
+
+
+def _move_tangent(x_dot, ans, x, *, src, dst):
+    return bind(to_device_p, (x_dot,), {"src": src, "dst": dst})
+
+
+def _move_batch(batched, x, *, src, dst):
+    return bind(to_device_p, (x,), {"src": src, "dst": dst})
+
+
+# A copy to another device (``Tensor.to``); its derivative moves the cotangent back.
+to_device_p = Primitive("to_device", _move, xp=lambda xp, x, **params: _move(x, **params),
+                        jvp=(_move_tangent,), vjp=(_move_back,), batch=_move_batch,
+                        register=False)
+
+
 def _wrap(value, vc=None, cls=None):
     """A new Tensor (or instance of cls) boxing value, with a fresh or a shared version counter."""
     t = object.__new__(cls or Tensor)
-    if value.__class__ is not np.ndarray and not isinstance(value, Tracer):
+    if value.__class__ is not np.ndarray and not isinstance(value, Tracer) and (
+            value.__class__ in NUMPY_TYPES or not is_foreign(value)):
         value = np.asarray(value)
     t._value = value
     t._rg = False
@@ -177,8 +229,11 @@ class Tensor(Tracer):
     _trace = _TENSOR_TRACE
     __array_priority__ = 1000
 
-    def __new__(cls, data=(), *, dtype=None, requires_grad=False):
-        t = _wrap(_data_array(data, dtype, copy=True), cls=cls)
+    def __new__(cls, data=(), *, dtype=None, requires_grad=False, device=None):
+        x = _data_array(data, dtype, copy=True)
+        if device is not None:
+            x = _devices.to(x, _devices.resolve(device))
+        t = _wrap(x, cls=cls)
         if requires_grad:
             t.requires_grad_(True)
         return t
@@ -290,7 +345,10 @@ class Tensor(Tracer):
 
     @property
     def dtype(self):
-        return np.result_type(strip(self._value))
+        x = strip(self._value)
+        if x.__class__ is np.ndarray:
+            return x.dtype
+        return _dtype_of(x)
 
     @property
     def ndim(self):
@@ -298,7 +356,21 @@ class Tensor(Tracer):
 
     @property
     def device(self):
-        return "cpu"
+        """Where the values live: ``device(type='cpu')`` or ``device(type='cuda', index=0)``."""
+        return _devices.of(strip(self._value))
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self):
+        return self.device.type == "cpu"
+
+    def get_device(self):
+        """The GPU index of a CUDA tensor; -1 on the CPU."""
+        d = self.device
+        return -1 if d.index is None else d.index
 
     def size(self, dim=None):
         """The shape, or its entry ``dim``."""
@@ -327,28 +399,37 @@ class Tensor(Tracer):
         return strip(v)
 
     def item(self):
-        """The single value as a Python number."""
+        """The single value as a Python number (copied to the host)."""
         x = self._plain("item()")
         if np.size(x) != 1:
             raise RuntimeError(f"a Tensor with {np.size(x)} elements cannot be converted to "
                                f"Scalar")
-        return np.asarray(x).item()
+        return _devices.host(x).item()
 
     def tolist(self):
-        return np.asarray(self._plain("tolist()")).tolist()
+        return _devices.host(self._plain("tolist()")).tolist()
 
     def numpy(self):
-        """The value as a NumPy array (sharing memory); needs ``requires_grad`` False."""
+        """The value as a NumPy array (sharing memory); needs ``requires_grad`` False and
+        a CPU tensor (``t.cpu().numpy()`` for one on a GPU)."""
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on a tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
-        return np.asarray(self._plain("numpy()"))
+        return np.asarray(self._host_only(self._plain("numpy()")))
+
+    def _host_only(self, x):
+        if x.__class__ is not np.ndarray and is_foreign(x):
+            d = _devices.of(x)
+            if d.type != "cpu":
+                raise TypeError(f"can't convert {d} device type tensor to numpy. Use "
+                                f"Tensor.cpu() to copy the tensor to host memory first.")
+        return x
 
     def __array__(self, dtype=None, copy=None):
         if self.requires_grad:
             raise RuntimeError("Can't convert a tensor that requires grad to a NumPy array. "
                                "Use tensor.detach().numpy() instead.")
-        x = np.asarray(self._plain("np.asarray()"))
+        x = np.asarray(self._host_only(self._plain("np.asarray()")))
         return x if dtype is None else x.astype(dtype, copy=False)
 
     def __float__(self):
@@ -367,7 +448,7 @@ class Tensor(Tracer):
         x = self._plain("bool()")
         if np.size(x) != 1:
             raise RuntimeError(f"Boolean value of Tensor with {np.size(x)} values is ambiguous")
-        return bool(np.asarray(x).item())
+        return bool(_devices.host(x).item())
 
     def __repr__(self):
         return _format_tensor(self)
@@ -378,15 +459,19 @@ class Tensor(Tracer):
         return repr(self)
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild, (np.asarray(strip(self._value)), self._rg, type(self)))
+        x = strip(self._value)
+        dev = _devices.of(x)
+        return (_rebuild, (_devices.host(x), self._rg, type(self))
+                + ((str(dev),) if dev.type != "cpu" else ()))
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
             raise RuntimeError("Only tensors created explicitly by the user (graph leaves) "
                                "support the deepcopy protocol")
-        t = _rebuild(np.array(strip(self._value)), self._rg, type(self))
+        t = _wrap(_copy(strip(self._value)), cls=type(self))
+        t._rg = self._rg
         if self._grad is not None:
-            t._grad = _wrap(np.array(strip(self._grad._value)))
+            t._grad = _wrap(_copy(strip(self._grad._value)))
         memo[id(self)] = t
         return t
 
@@ -403,24 +488,50 @@ class Tensor(Tracer):
         """A copy, recorded (gradients flow back to self)."""
         if isinstance(self._value, Tracer) or (self._rg and _recording()):
             return self * 1
-        return _wrap(np.array(self._value, copy=True))
+        return _wrap(_copy(self._value))
 
-    def to(self, *args, dtype=None, **kwargs):
-        """``to(dtype)`` casts (recorded); a device other than 'cpu' is refused."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """This tensor on another device and/or of another dtype: ``to(device)``,
+        ``to(dtype)``, ``to(device, dtype)``, ``to(other)`` (other's device and dtype).
+        Recorded: the gradient flows back to this tensor, on its own device.  Returns
+        self when nothing changes (unless ``copy``).
+
+            >>> x.to("cuda"), x.to(dualrev.float64), x.to("cpu", dualrev.float64)
+        """
         for a in args:
-            if isinstance(a, str) or a is None:
-                if a not in (None, "cpu"):
-                    raise ValueError(f"to({a!r}): dualrev tensors live on the CPU")
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
-            else:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, (str, _devices.device)) or (
+                    isinstance(a, (int, np.integer)) and not isinstance(a, bool)):
+                device = a
+            elif a is not None:
                 dtype = a
-        dev = kwargs.pop("device", None)
-        if dev not in (None, "cpu"):
-            raise ValueError(f"to(device={dev!r}): dualrev tensors live on the CPU")
-        if kwargs:
-            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
-        return self if dtype is None else self.type(dtype)
+        out = self
+        if device is not None:
+            dst = _devices.resolve(device)
+            if dst != self.device:
+                out = bind(to_device_p, (self,), {"src": self.device, "dst": dst})
+        if dtype is not None:
+            out = out.type(dtype)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cpu(self):
+        """This tensor on the CPU (itself if it is there); recorded."""
+        return self.to(_devices.CPU)
+
+    def cuda(self, device=None, non_blocking=False):
+        """This tensor on a GPU (``device``: an index or ``'cuda:1'``; the current GPU by
+        default); recorded.  Needs CuPy and a GPU (``dualrev.cuda.is_available()``)."""
+        if device is None:
+            device = "cuda"
+        elif isinstance(device, (int, np.integer)):
+            device = _devices.device("cuda", int(device))
+        dev = _devices.device(device)
+        if dev.type != "cuda":
+            raise RuntimeError(f"Invalid device, must be cuda device: {dev}")
+        return self.to(dev)
 
     def type(self, dtype):
         dtype = np.dtype(dtype)
@@ -454,9 +565,6 @@ class Tensor(Tracer):
 
     def type_as(self, other):
         return self.type(other.dtype)
-
-    def cpu(self):
-        return self
 
     def contiguous(self):
         return self
@@ -511,11 +619,19 @@ class Tensor(Tracer):
             if isinstance(fast, np.ufunc):
                 try:
                     fast(old, o, out=old, casting="same_kind")
-                except TypeError:
+                except Exception as e:
+                    _same_device((self, other), e)
+                    if not isinstance(e, TypeError):
+                        raise
                     raise RuntimeError(f"{name}: result type {np.result_type(old, o)} can't be "
                                        f"cast to the desired output type {old.dtype}") from None
             else:
-                _copy_into(old, fast(old, o), name)
+                try:
+                    new = fast(old, o)
+                except Exception as e:
+                    _same_device((self, other), e)
+                    raise
+                _copy_into(old, new, name)
         else:
             self._vc[2] = True
             try:
@@ -542,15 +658,15 @@ class Tensor(Tracer):
             _copy_into(buf, new, name)
         elif old.__class__ is Var and old._trace.level == 0:
             # Under no_grad a recorded tensor keeps its place in the graph.
-            self._value = Var(resolve(old)._trace, _cast(new, np.result_type(buf), name),
+            self._value = Var(resolve(old)._trace, _cast(new, _dtype_of(buf), name),
                               old.idx)
         else:
-            self._value = _cast(new, np.result_type(strip(old)), name)
+            self._value = _cast(new, _dtype_of(strip(old)), name)
 
     def _record_new_value(self, new, name):
         """The in-place result was recorded: the tensor takes it as its value, and the
         tensor it is a slice of (if any) takes it at that slice, recorded too."""
-        dt, ndt = self.dtype, np.result_type(strip(new))
+        dt, ndt = self.dtype, _dtype_of(strip(new))
         if ndt != dt:
             if not np.can_cast(ndt, dt, "same_kind"):
                 raise RuntimeError(f"{name}: result type {ndt} can't be cast to the desired "
@@ -610,6 +726,14 @@ class Tensor(Tracer):
                              lambda x, v: np.zeros_like(x), 0.0)
 
     def copy_(self, src):
+        """Copy src's values into this tensor (from any device; recorded)."""
+        s = strip(src)
+        if s.__class__ is not np.ndarray or strip(self._value).__class__ is not np.ndarray:
+            dst = self.device
+            if isinstance(src, Tensor):
+                src = src.to(dst)
+            elif _devices.of(s) != dst:
+                src = _devices.to(s, dst)
         return self._inplace("copy_", lambda: _sh.set_item(self, Ellipsis, src),
                              lambda x, s: np.broadcast_to(np.asarray(s).astype(x.dtype), x.shape),
                              src)
@@ -750,7 +874,7 @@ class Tensor(Tracer):
         At 0 its gradient is 0, as PyTorch's (the functional API's, as JAX's, is nan)."""
         if self.dtype.kind == "c":
             zero = strip(self._value) == 0
-            if zero.any():
+            if _xp(zero).any(zero):
                 return dnp.where(zero, 0.0, dnp.angle(dnp.where(zero, 1.0, self)))
         return dnp.angle(self)
 
@@ -824,11 +948,14 @@ class Tensor(Tracer):
         if dim is None:
             return full(self)
         dim = _dim(dim, self.ndim, name)
-        idx = arg(strip(self._value), axis=dim, keepdims=True)
+        x = strip(self._value)
+        xp = _xp(x)
+        idx = arg(x, axis=dim, keepdims=True) if xp is np else getattr(xp, arg.__name__)(
+            x, axis=dim, keepdims=True)
         values = self[_along(idx, dim, self.ndim)]
         if not keepdim:
             values = values.squeeze(dim)
-            idx = np.squeeze(idx, dim)
+            idx = xp.squeeze(idx, axis=dim)
         return _RETURN_TYPES[name](values, _wrap(idx))
 
     def amax(self, dim=None, keepdim=False):
@@ -839,11 +966,13 @@ class Tensor(Tracer):
 
     def argmax(self, dim=None, keepdim=False):
         dim = None if dim is None else _dim(dim, self.ndim, "argmax")
-        return _wrap(np.argmax(strip(self._value), axis=dim, keepdims=keepdim))
+        x = strip(self._value)
+        return _wrap(_xp(x).argmax(x, axis=dim, keepdims=keepdim))
 
     def argmin(self, dim=None, keepdim=False):
         dim = None if dim is None else _dim(dim, self.ndim, "argmin")
-        return _wrap(np.argmin(strip(self._value), axis=dim, keepdims=keepdim))
+        x = strip(self._value)
+        return _wrap(_xp(x).argmin(x, axis=dim, keepdims=keepdim))
 
     def norm(self, p=2):
         if p != 2:
@@ -929,20 +1058,30 @@ class Tensor(Tracer):
 
     def all(self, dim=None):
         dim = None if dim is None else _dim(dim, self.ndim, "all")
-        return _wrap(np.all(strip(self._value), axis=dim))
+        x = strip(self._value)
+        return _wrap(_xp(x).all(x, axis=dim))
 
     def any(self, dim=None):
         dim = None if dim is None else _dim(dim, self.ndim, "any")
-        return _wrap(np.any(strip(self._value), axis=dim))
+        x = strip(self._value)
+        return _wrap(_xp(x).any(x, axis=dim))
 
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-        return bool(np.allclose(strip(self._value), strip(other), rtol=rtol, atol=atol,
-                                equal_nan=equal_nan))
+        a, b = _host_pair(self, other)
+        return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def _compare(np_fn):
+    name = np_fn.__name__
+
     def cmp(self, other):
-        return _wrap(np_fn(strip(self._value), strip(other)))
+        x = strip(self._value)
+        if x.__class__ is np.ndarray or not is_foreign(x):
+            o = strip(other)
+            if o.__class__ is np.ndarray or not is_foreign(o):
+                return _wrap(np_fn(x, o))
+        _same_device((self, other))
+        return _wrap(getattr(_xp(x), name)(x, _scalar(strip(other))))
     return cmp
 
 
@@ -954,10 +1093,19 @@ Tensor.lt, Tensor.le, Tensor.gt, Tensor.ge, Tensor.ne = (
     Tensor.__lt__, Tensor.__le__, Tensor.__gt__, Tensor.__ge__, Tensor.__ne__)
 
 
-def _rebuild(array, requires_grad, cls):
-    t = Tensor.__new__(cls, array, dtype=array.dtype)
+def _rebuild(array, requires_grad, cls, device=None):
+    t = Tensor.__new__(cls, array, dtype=array.dtype, device=device)
     t._rg = requires_grad
     return t
+
+
+def _host_pair(a, b):
+    """The raw values of a and b (Tensors or arrays) as NumPy arrays, if on one device."""
+    x, y = strip(a), strip(b)
+    if x.__class__ is np.ndarray and y.__class__ is np.ndarray:
+        return x, y
+    _same_device((a, b))
+    return _devices.host(x), _devices.host(y)
 
 
 def _is_plain(x):
@@ -976,11 +1124,52 @@ def _copy_into(buf, new, name):
 
 
 def _cast(x, dtype, name):
-    nd = np.result_type(x)
+    nd = _dtype_of(x)
     if nd != dtype and not np.can_cast(nd, dtype, "same_kind"):
         raise RuntimeError(f"{name}: result type {nd} can't be cast to the desired output "
                            f"type {dtype}")
+    if x.__class__ is not np.ndarray and is_foreign(x):
+        return x if nd == dtype else _astype(x, dtype)
     return np.asarray(x).astype(dtype, copy=False)
+
+
+def _dtype_of(x):
+    """The NumPy dtype of a raw value (another library's dtype named as NumPy's)."""
+    if x.__class__ is np.ndarray:
+        return x.dtype
+    d = getattr(x, "dtype", None)
+    if isinstance(d, np.dtype):
+        return d
+    if d is None or not is_foreign(x):
+        return np.result_type(x)
+    return np.dtype(str(d).rsplit(".", 1)[-1])
+
+
+def _astype(x, dtype):
+    """Raw array x cast to NumPy dtype ``dtype``, in its own library."""
+    if x.__class__ is np.ndarray or not is_foreign(x):
+        return np.asarray(x).astype(dtype)
+    xp = _backend.namespace(x)
+    return xp.astype(x, _backend.xp_dtype(xp, np.dtype(dtype)))
+
+
+def _copy(x):
+    """A copy of raw array x, on its device."""
+    if x.__class__ is np.ndarray or not is_foreign(x):
+        return np.array(x, copy=True)
+    return _backend.namespace(x).asarray(x, copy=True)
+
+
+def _xp(x):
+    """The array namespace of raw value x (NumPy for NumPy's and Python's values)."""
+    if x.__class__ is np.ndarray or not is_foreign(x):
+        return np
+    return _backend.namespace(x)
+
+
+def _scalar(v):
+    """A NumPy scalar as a Python one (libraries other than NumPy refuse NumPy's)."""
+    return v.item() if isinstance(v, np.generic) else v
 
 
 def _wrap_result(x):
@@ -993,13 +1182,18 @@ def _index(idx):
         return tuple(_index(i) for i in idx)
     if isinstance(idx, Tensor):
         v = strip(idx._value)
-        return v.item() if np.ndim(v) == 0 and np.result_type(v).kind in "iu" else v
+        return (_devices.host(v).item() if np.ndim(v) == 0 and _dtype_of(v).kind in "iu"
+                else v)
     return idx
 
 
 def _along(idx, dim, nd):
     """The index that picks idx (keepdims positions along dim, checked) from each slice."""
     shape = idx.shape
+    if idx.__class__ is not np.ndarray:
+        xp, dev = _backend.namespace(idx), _backend.device(idx)
+        return tuple(idx if a == dim else xp.reshape(xp.arange(shape[a], device=dev), (
+            1,) * a + (shape[a],) + (1,) * (nd - a - 1)) for a in range(nd))
     return tuple(idx if a == dim else np.arange(shape[a]).reshape(
         (1,) * a + (shape[a],) + (1,) * (nd - a - 1)) for a in range(nd))
 
@@ -1186,6 +1380,11 @@ def _data_array(data, dtype, copy):
         data = strip(data._value)
     elif isinstance(data, (list, tuple)):
         data = _nested(data)
+    if data.__class__ is not np.ndarray and data.__class__ not in NUMPY_TYPES and is_foreign(data):
+        # another library's array (a GPU's) stays in its library, on its device
+        if dtype is not None and _dtype_of(data) != np.dtype(dtype):
+            return _astype(data, dtype)
+        return _copy(data) if copy else data
     explicit = isinstance(data, (np.ndarray, np.generic))
     arr = np.array(data, dtype=dtype, copy=True) if copy else np.asarray(data, dtype=dtype)
     if dtype is None and not explicit:
@@ -1209,8 +1408,8 @@ def _nested(data):
     if isinstance(data, (list, tuple)):
         return [_nested(d) for d in data]
     if isinstance(data, Tensor):
-        return strip(data._value).item() if np.size(strip(data._value)) == 1 else \
-            strip(data._value).tolist()
+        x = _devices.host(strip(data._value))
+        return x.item() if np.size(x) == 1 else x.tolist()
     return data
 
 
@@ -1218,8 +1417,13 @@ def _nested(data):
 
 def _format_tensor(t):
     v = t._value
-    x = np.asarray(strip(v))
+    x = strip(v)
     suffix = []
+    if x.__class__ is not np.ndarray:
+        dev = _devices.of(x)
+        if dev.type != "cpu":
+            suffix.append(f"device='{dev}'")
+        x = _devices.host(x)
     if x.size == 0 and x.ndim > 1:
         suffix.append(f"size={tuple(x.shape)}")
     # As PyTorch: the dtype is shown unless the values show it, and an empty tensor shows

@@ -3,7 +3,7 @@ import warnings
 
 import numpy as np
 
-from .. import numpy as dnp
+from .. import backend as _backend, numpy as dnp
 from ..core import Primitive, strip
 from ..numpy._dispatch import unary
 
@@ -42,7 +42,12 @@ def tanh(input):
 
 
 def _stopped_max(x, dim):
-    m = np.max(strip(x), axis=dim, keepdims=True)
+    x = strip(x)
+    if x.__class__ is not np.ndarray and _backend.is_foreign(x):
+        xp = _backend.namespace(x)
+        m = xp.max(x, axis=dim, keepdims=True)
+        return xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    m = np.max(x, axis=dim, keepdims=True)
     return np.where(np.isfinite(m), m, 0)
 
 
@@ -92,7 +97,10 @@ def mse_loss(input, target, reduction="mean"):
 
 
 def _class_targets(target, n, c, where):
-    t = np.asarray(strip(target))
+    t = strip(target)
+    if t.__class__ is not np.ndarray and _backend.is_foreign(t):
+        return _device_targets(t, n, c, where)
+    t = np.asarray(t)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{where}: class-index targets must be integers, got dtype {t.dtype}")
     if t.shape != (n,):
@@ -103,6 +111,51 @@ def _class_targets(target, n, c, where):
     return t
 
 
+def _device_targets(t, n, c, where):
+    """_class_targets for targets held by another library (on a GPU): checked there (one
+    transfer of a flag to the host)."""
+    if _backend.kind(_backend.dtype(t)) not in "iu":
+        raise TypeError(f"{where}: class-index targets must be integers, got dtype "
+                        f"{_backend.dtype(t)}")
+    if tuple(t.shape) != (n,):
+        raise ValueError(f"{where}: expected a target of shape {(n,)}, got {tuple(t.shape)}")
+    if n:
+        xp = _backend.namespace(t)
+        bad = (t < 0) | (t >= c)
+        if bool(xp.any(bad)):
+            first = int(xp.argmax(xp.astype(bad, xp.int8)))
+            raise IndexError(f"{where}: Target {int(t[first])} is out of bounds for {c} "
+                             f"classes")
+    return t
+
+
+def _devices_of(input, target):
+    """Raise PyTorch's error for an input and targets on two devices."""
+    from ..devices import mismatch, of
+    a, b = of(strip(input)), of(strip(target))
+    if a != b:
+        raise mismatch([a, b])
+
+
+def _pick(logp, t, n, c):
+    """logp[i, t[i]] for each row i: indexed on the CPU, a one-hot mask elsewhere (the
+    same values and gradient)."""
+    x = strip(logp)
+    if x.__class__ is np.ndarray or not _backend.is_foreign(x):
+        return logp[np.arange(n), t]
+    xp = _backend.namespace(x)
+    hot = xp.arange(c, device=_backend.device(x)) == t[:, None]
+    return dnp.sum(dnp.where(hot, logp, 0.0), axis=1)
+
+
+def _weights_at(weight, t):
+    """weight[t] (class weights picked for each target) on their library."""
+    w = strip(weight)
+    if w.__class__ is not np.ndarray and _backend.is_foreign(w):
+        return _backend.namespace(w).take(w, t)
+    return np.asarray(w)[t]
+
+
 def nll_loss(input, target, weight=None, reduction="mean"):
     """Negative log-likelihood of class indices, from log-probabilities of shape (N, C)."""
     batched = np.ndim(strip(input)) == 2
@@ -110,14 +163,20 @@ def nll_loss(input, target, weight=None, reduction="mean"):
         raise ValueError("nll_loss: expected input of shape (N, C) or (C,)")
     logp = input if batched else dnp.expand_dims(input, 0)
     n, c = np.shape(strip(logp))
-    t = _class_targets(target if batched else np.reshape(strip(target), (1,)), n, c, "nll_loss")
-    picked = -logp[np.arange(n), t]
+    tv = strip(target)
+    if tv.__class__ is not np.ndarray or strip(logp).__class__ is not np.ndarray:
+        _devices_of(input, target)
+    if not batched:
+        tv = _backend.namespace(tv).reshape(tv, (1,))
+    t = _class_targets(tv, n, c, "nll_loss")
+    picked = -_pick(logp, t, n, c)
     if weight is None:
         out = _reduce(picked, reduction, "nll_loss")
     else:
-        w = np.asarray(strip(weight))[t]
+        w = _weights_at(weight, t)
         out = picked * w
-        out = dnp.sum(out) / w.sum() if reduction == "mean" else _reduce(out, reduction, "nll_loss")
+        out = (dnp.sum(out) / _backend.namespace(w).sum(w) if reduction == "mean"
+               else _reduce(out, reduction, "nll_loss"))
     return out if batched or reduction != "none" else out[0]
 
 
@@ -128,11 +187,15 @@ def cross_entropy(input, target, weight=None, reduction="mean", label_smoothing=
         raise ValueError(f"cross_entropy: expected input of shape (N, C) or (C,), got "
                          f"{tuple(np.shape(strip(input)))}")
     logp = log_softmax(input, -1)
-    t = np.asarray(strip(target))
-    if t.dtype.kind == "f":
-        if t.shape != np.shape(strip(input)):
+    t = strip(target)
+    if t.__class__ is not np.ndarray or strip(input).__class__ is not np.ndarray:
+        _devices_of(input, target)
+    if t.__class__ is np.ndarray or not _backend.is_foreign(t):
+        t = np.asarray(t)
+    if _backend.kind(t.dtype) == "f":
+        if tuple(t.shape) != np.shape(strip(input)):
             raise ValueError(f"cross_entropy: probability targets must have the input's shape "
-                             f"{tuple(np.shape(strip(input)))}, got {t.shape}")
+                             f"{tuple(np.shape(strip(input)))}, got {tuple(t.shape)}")
         c = t.shape[-1]
         if label_smoothing:
             target = target * (1 - label_smoothing) + label_smoothing / c
@@ -145,7 +208,8 @@ def cross_entropy(input, target, weight=None, reduction="mean", label_smoothing=
     w = 1.0 if weight is None else strip(weight)
     smooth = -dnp.sum(logp * w, axis=-1) / c
     if reduction == "mean" and weight is not None:
-        smooth = dnp.sum(smooth) / np.asarray(strip(weight))[t].sum()
+        w = _weights_at(weight, t)
+        smooth = dnp.sum(smooth) / _backend.namespace(w).sum(w)
     else:
         smooth = _reduce(smooth, reduction, "cross_entropy")
     return nll * (1 - label_smoothing) + smooth * label_smoothing

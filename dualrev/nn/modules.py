@@ -4,8 +4,9 @@ import math
 
 import numpy as np
 
+from .. import devices as _devices
 from ..core import strip
-from ..tensor import Tensor, _data_array, _default_dtype, _rng, _wrap, no_grad
+from ..tensor import Tensor, _astype, _data_array, _default_dtype, _rng, _wrap, no_grad
 from . import functional as F
 
 
@@ -266,9 +267,20 @@ class Module:
         dtype = np.dtype(dtype)
         for t in list(self.parameters()) + list(self.buffers()):
             if t.dtype.kind == "f" and t.dtype != dtype:
-                t._value = strip(t._value).astype(dtype)
+                t._value = _astype(strip(t._value), dtype)
                 if t._grad is not None:
-                    t._grad._value = strip(t._grad._value).astype(dtype)
+                    t._grad._value = _astype(strip(t._grad._value), dtype)
+        return self
+
+    def _move(self, dev):
+        """Move every parameter and buffer (and gradient) to resolved device dev, in place:
+        the Parameter objects stay the same, so an optimizer made before still holds them."""
+        for t in list(self.parameters()) + list(self.buffers()):
+            x = strip(t._value)
+            if _devices.of(x) != dev:
+                t._value = _devices.to(x, dev)
+                if t._grad is not None:
+                    t._grad._value = _devices.to(strip(t._grad._value), dev)
         return self
 
     def double(self):
@@ -280,19 +292,39 @@ class Module:
     def half(self):
         return self._cast(np.float16)
 
-    def to(self, *args, dtype=None, device=None):
-        """``to(dtype)`` casts the floating parameters and buffers in place."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
+        """Move the parameters and buffers to a device and/or cast the floating ones to a
+        dtype, in place: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``,
+        ``to(tensor)`` (its device and dtype).  Returns the module.
+
+            >>> model = nn.Linear(4, 2).to("cuda")
+        """
         for a in args:
-            if isinstance(a, str):
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, (str, _devices.device)) or (
+                    isinstance(a, (int, np.integer)) and not isinstance(a, bool)):
                 device = a
-            else:
+            elif a is not None:
                 dtype = a
-        if device not in (None, "cpu"):
-            raise ValueError(f"to({device!r}): dualrev modules live on the CPU")
+        if dtype is not None:
+            dtype = np.dtype(dtype)
+            if dtype.kind not in "fc":
+                raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, "
+                                f"but got desired dtype={dtype}")
+        if device is not None:
+            self._move(_devices.resolve(device))
         return self if dtype is None else self._cast(dtype)
 
     def cpu(self):
-        return self
+        """Move the parameters and buffers to the CPU (in place); returns the module."""
+        return self._move(_devices.CPU)
+
+    def cuda(self, device=None):
+        """Move the parameters and buffers to a GPU (in place); returns the module."""
+        if isinstance(device, (int, np.integer)):
+            device = _devices.device("cuda", int(device))
+        return self._move(_devices.resolve("cuda" if device is None else device))
 
     # ------------------------------------------------------------ printing
 
@@ -336,13 +368,13 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        if device not in (None, "cpu"):
-            raise ValueError(f"device={device!r}: dualrev modules live on the CPU")
+        dev = _devices.resolve(device)
         self.in_features, self.out_features = int(in_features), int(out_features)
         bound = 1 / math.sqrt(in_features) if in_features > 0 else 0.0
-        self.weight = Parameter(_uniform((out_features, in_features), bound, dtype))
+        self.weight = Parameter(_devices.place(_uniform((out_features, in_features), bound,
+                                                        dtype), dev))
         if bias:
-            self.bias = Parameter(_uniform((out_features,), bound, dtype))
+            self.bias = Parameter(_devices.place(_uniform((out_features,), bound, dtype), dev))
         else:
             self.register_parameter("bias", None)
 
