@@ -3,6 +3,8 @@
 
     python benchmarks/old_vs_new.py --old c25c51f            # cases a c e f
     python benchmarks/old_vs_new.py --old HEAD~3 --cases af --rounds 40
+    python benchmarks/old_vs_new.py --old HEAD~3 --cases bhik   # the 0-d chain, Jacobians,
+                                                                # Hessian, sparse derivatives
 
 The older package is extracted with ``git archive`` under the name
 ``dualrev_old`` (every import inside the package is relative, so both load
@@ -31,7 +33,13 @@ import io  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import compare as C  # noqa: E402
+from benchmarks import vectorize as V  # noqa: E402
 from benchmarks._common import CHAIN_OPS, CHAIN_SIZE, chain_input  # noqa: E402
+
+# Case b's 0-d chain, shorter than compare.py's 100,000 ops: the per-op cost is the same.
+SHORT_LONG_OPS = 10_000
+# Cases h and i at compare.py's small size; case k at a tenth of its n.
+VECTOR_N, SPARSE_N = 100, 10_000
 
 
 class _One:
@@ -64,13 +72,44 @@ def _entries_for(key, systems):
     if key == "g":
         xg = np.linspace(-2.0, 2.0, C.COMPLEX_SIZE)
         return {n: (C.build_complex(s, "dualrev"), (xg,)) for n, s in systems.items()}
+    if key == "b":
+        return {n: (C.build_grad(s, "dualrev", SHORT_LONG_OPS), (chain_input(0),))
+                for n, s in systems.items()}
+    if key in ("h jacfwd", "h jacrev"):
+        A, xv = V.tanh_problem(VECTOR_N)
+        return {n: (V.build_jacobian(s, "dualrev", key[2:], A), (xv,)) for n, s in systems.items()}
+    if key == "i":
+        A, xv = V.tanh_problem(VECTOR_N)
+        return {n: (V.build_hessian(s, "dualrev", A), (xv,)) for n, s in systems.items()}
+    if key in ("k jac", "k hess"):
+        xk = V.sparse_input(SPARSE_N)
+        out = {}
+        for n, s in systems.items():
+            dualrev, dnp = s.mods["dualrev"]
+            sj, sh = V.sparse_api(dualrev)
+            fn = (sj(V.make_stencil(dnp.sin, dnp.concatenate), format=V.SPARSE_FORMAT)
+                  if key == "k jac" else sh(V.make_rosenbrock(dnp.sum), format=V.SPARSE_FORMAT))
+            fn(xk)                                  # detection and coloring: the first call
+            out[n] = (fn, (xk,))
+        return out
     raise ValueError(key)
 
 
 def _baseline(key):
     x = chain_input(CHAIN_SIZE)
+    numpy_only = type("S", (), {"mods": {"numpy": np}})()
     if key in ("a", "e"):
-        return C.build_grad(type("S", (), {"mods": {"numpy": np}})(), "numpy", CHAIN_OPS), (x,)
+        return C.build_grad(numpy_only, "numpy", CHAIN_OPS), (x,)
+    if key == "b":
+        return C.build_grad(numpy_only, "numpy", SHORT_LONG_OPS), (chain_input(0),)
+    if key in ("h jacfwd", "h jacrev", "i"):
+        A, xv = V.tanh_problem(VECTOR_N)
+        f = V.make_tanh_map(np.tanh, A) if key != "i" else V.make_tanh_energy(np.tanh, np.sum, A)
+        return f, (xv,)
+    if key in ("k jac", "k hess"):
+        f = (V.make_stencil(np.sin, np.concatenate) if key == "k jac"
+             else V.make_rosenbrock(np.sum))
+        return f, (V.sparse_input(SPARSE_N),)
     xg = np.linspace(-2.0, 2.0, C.COMPLEX_SIZE)
     return C.complex_loss(np.exp, np.abs, np.sum), (xg,)
 
@@ -82,12 +121,14 @@ def _paired(samples, a, b):
 def run(key, systems, rounds, min_time):
     """{label: ratio} rows of one case."""
     rows = {}
-    if key in ("a", "e", "g"):
-        entries = [("numpy",) + _baseline(key)]
-        entries += [(n, fn, args) for n, (fn, args) in _entries_for(key, systems).items()]
-        s = C.interleaved(entries, rounds, min_time)
-        rows[key] = {"old": _paired(s, "old", "numpy"), "new": _paired(s, "new", "numpy"),
-                     "new/old": _paired(s, "new", "old")}
+    subcases = {"h": ("h jacfwd", "h jacrev"), "k": ("k jac", "k hess")}.get(key, (key,))
+    if key in ("a", "b", "e", "g", "h", "i", "k"):
+        for sub in subcases:
+            entries = [("numpy",) + _baseline(sub)]
+            entries += [(n, fn, args) for n, (fn, args) in _entries_for(sub, systems).items()]
+            s = C.interleaved(entries, rounds, min_time)
+            rows[sub] = {"old": _paired(s, "old", "numpy"), "new": _paired(s, "new", "numpy"),
+                         "new/old": _paired(s, "new", "old")}
     elif key == "c":
         x = chain_input(CHAIN_SIZE)
         y = x + 1.0
@@ -116,7 +157,7 @@ def run(key, systems, rounds, min_time):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--old", required=True, help="the commit to compare against")
-    p.add_argument("--cases", default="acef", help="any of a c e f g (default acef)")
+    p.add_argument("--cases", default="acef", help="any of a b c e f g h i k (default acef)")
     p.add_argument("--rounds", type=int, default=30)
     p.add_argument("--min-time", type=float, default=0.02)
     args = p.parse_args(argv)

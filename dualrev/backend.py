@@ -18,6 +18,8 @@ import numpy as np
 # The classes NumPy's implementations take directly (exact classes: one set lookup).
 NUMPY_TYPES = frozenset({np.ndarray, bool, int, float, complex}
                         | {t for t in np.sctypeDict.values() if issubclass(t, np.generic)})
+# NumPy's arrays and scalars (not Python's numbers).
+NUMPY_STRONG = NUMPY_TYPES - {bool, int, float, complex}
 _compat = None
 
 
@@ -255,6 +257,6 @@ def to_numpy(x):
     return np.asarray(x)
 
 
-__all__ = ["NUMPY_TYPES", "apply", "as_dtype", "asarray", "device", "dtype", "foreign_namespace",
+__all__ = ["NUMPY_STRONG", "NUMPY_TYPES", "apply", "as_dtype", "asarray", "device", "dtype", "foreign_namespace",
            "full", "is_complex", "is_foreign", "kind", "library", "namespace", "real_dtype", "same_dtype",
            "to_numpy", "xp_dtype", "zeros"]

@@ -43,6 +43,10 @@ class BatchTrace(Trace):
             return Batched(self, rule(tuple(batched), *vals, batch_trace=self, **params))
         return Batched(self, rule(tuple(batched), *vals, **params))
 
+    def constant(self, value):
+        from .numpy import broadcast_to
+        return Batched(self, broadcast_to(value, (self.size,) + tuple(np.shape(value))))
+
 
 class OneHots:
     """A batch of scaled one-hot arrays, kept implicit: example i is zero except

@@ -15,7 +15,7 @@ import weakref
 
 import numpy as np
 
-from .backend import NUMPY_TYPES, apply, dtype as dtype_of, is_foreign
+from .backend import NUMPY_TYPES, _leaf, apply, dtype as dtype_of, is_foreign
 
 _levels = itertools.count(1)
 _NOPARAMS = {}
@@ -40,10 +40,11 @@ class Trace:
     when another trace was open as this one began (a value of an outer trace
     may reach this one alive), or once another library's array entered it
     (``admit``).  If not, the primal computation calls the NumPy
-    implementation directly: the fast path.
+    implementation directly: the fast path.  ``foreign`` says whether another
+    library's array entered it: its rules then see their arguments ``lifted``.
     """
 
-    __slots__ = ("level", "alive", "name", "dispatching", "__weakref__")
+    __slots__ = ("level", "alive", "name", "dispatching", "foreign", "__weakref__")
 
     def __init__(self, name):
         self.level = next(_levels)
@@ -51,6 +52,7 @@ class Trace:
         self.name = name
         with _trace_lock:
             self.dispatching = _open_traces[0] > 0
+            self.foreign = False
             _open_traces[0] += 1
             _open[self.level] = weakref.ref(self)
 
@@ -66,8 +68,12 @@ class Trace:
         """Note a value entering this trace untraced or as an input: another
         library's array sends the primal computations through ``bind`` (its
         namespace) from now on."""
-        if value.__class__ not in NUMPY_TYPES and is_foreign(value):
-            self.dispatching = True
+        if value.__class__ not in NUMPY_TYPES and is_foreign(_leaf(value)):
+            self.dispatching = self.foreign = True
+
+    def constant(self, value):
+        """value (untraced) as a value of this trace that carries no derivative."""
+        raise NotImplementedError(f"a {self.name} trace cannot hold constants")
 
     def close(self):
         if self.alive:
@@ -185,6 +191,29 @@ def strip(x):
             return x._stripped()
         x = x.primal
     return x
+
+
+def lifted(values):
+    """values for a rule, with each array of another library made a constant of the
+    newest trace among the traced ones.
+
+    Rules compute with Python's operators.  NumPy's, CuPy's and Dask's arrays defer
+    an operator to a traced right operand (its ``__array_priority__``); a library
+    held to the array API standard alone may refuse it instead.  Lifted, such an
+    array is a traced value too, and the operator is the trace's.  Only traces that
+    another library's array entered (``Trace.foreign``) pay for this."""
+    top = None
+    foreign = False
+    for v in values:
+        if isinstance(v, Tracer):
+            if top is None or v._trace.level > top.level:
+                top = v._trace
+        elif v.__class__ not in NUMPY_TYPES and is_foreign(v):
+            foreign = True
+    if top is None or not foreign:
+        return values
+    return [top.constant(v) if not isinstance(v, Tracer) and v.__class__ not in NUMPY_TYPES
+            and is_foreign(v) else v for v in values]
 
 
 def bind(prim, args, params=_NOPARAMS):

@@ -1,8 +1,8 @@
 """Forward mode: dual numbers and the trace that propagates their tangents."""
 import numpy as np
 
-from .backend import NUMPY_TYPES, apply, dtype as dtype_of
-from .core import PY_SCALARS, Trace, Tracer, bind, strip
+from .backend import NUMPY_TYPES, apply, dtype as dtype_of, zeros
+from .core import _NOPARAMS, PY_SCALARS, Trace, Tracer, bind, lifted, strip
 from .numpy import add as _add, broadcast_to as _broadcast_to
 from .numpy._reductions import _cast
 
@@ -20,7 +20,12 @@ class DualTrace(Trace):
         if not self.alive:
             raise self.escaped(prim)
         x = a.primal
-        ans = bind(prim, (x,)) if self.dispatching else prim.impl(x)
+        if self.dispatching:
+            if self.foreign:
+                return self.process(prim, (a,), _NOPARAMS)
+            ans = bind(prim, (x,))
+        else:
+            ans = prim.impl(x)
         t = (prim.jvp_rules or prim.jvps(1))[0](a.tangent, ans, x)
         return Dual(self, ans, t if prim.elementwise else _fit(t, ans))
 
@@ -35,6 +40,8 @@ class DualTrace(Trace):
         c = y if ta else x   # a constant, or (both traced) a primal of this trace
         if self.dispatching or c.__class__ not in NUMPY_TYPES:
             self.admit(c)
+            if self.foreign:
+                return self.process(prim, (a, b), _NOPARAMS)
             ans = bind(prim, (x, y))
         else:
             ans = prim.impl(x, y)
@@ -60,17 +67,28 @@ class DualTrace(Trace):
                 primals[i] = a.primal
                 tangents[i] = a.tangent
         if self.dispatching:
+            for i, td in enumerate(tangents):
+                if td is None:
+                    self.admit(primals[i])
             ans = bind(prim, primals, params)
         else:
             ans = apply(prim, primals, params)
             self.admit(ans)
         rules = prim.jvp_rules or prim.jvps(len(args))
         t = None
+        n = len(args)
         for i, td in enumerate(tangents):
             if td is not None:
-                ti = rules[i](td, ans, *primals, **params)
+                if self.foreign:
+                    td, r_ans, *r_args = lifted([td, ans, *primals])
+                    ti = rules[i](td, r_ans, *r_args[:n], **params)
+                else:
+                    ti = rules[i](td, ans, *primals, **params)
                 t = ti if t is None else _add(t, ti)
         return Dual(self, ans, _fit(t, ans))
+
+    def constant(self, value):
+        return Dual(self, value, zeros(np.shape(value), dtype_of(value), value))
 
 
 def _fit(t, ans):

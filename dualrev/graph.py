@@ -146,7 +146,7 @@ class Graph(Tape):
         self.level = 0
         self.alive = True
         self.name = "backward"
-        self.dispatching = False   # until another library's array comes in (admit)
+        self.dispatching = self.foreign = False   # until another library's array comes in
         self.entries = []
         self.fwd = None          # (graph, index offset) once merged into another
         self.inputs = []
@@ -443,6 +443,7 @@ def _merge(a, b):
     b.saved += [(vc, version, k + off, what) for vc, version, k, what in a.saved]
     b.retained.update({k + off: r for k, r in a.retained.items()})
     b.dispatching = b.dispatching or a.dispatching
+    b.foreign = b.foreign or a.foreign
     a.fwd = (b, off)
     a.entries, a.inputs, a.leaves, a.saved, a.retained = [], [], {}, [], {}
     a.close()

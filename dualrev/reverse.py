@@ -2,7 +2,7 @@
 import numpy as np
 
 from .backend import NUMPY_TYPES, apply, dtype as dtype_of
-from .core import _NOPARAMS, PY_SCALARS, Trace, Tracer, bind
+from .core import _NOPARAMS, PY_SCALARS, Trace, Tracer, bind, lifted
 from .numpy import add as _add
 from .numpy import _unbroadcast
 
@@ -85,6 +85,9 @@ class Tape(Trace):
                 traced[j] = True
                 mask |= 1 << j
         if self.dispatching:
+            for j in range(n):
+                if not traced[j]:
+                    self.admit(vals[j])
             ans = bind(prim, vals, params)
         else:
             ans = apply(prim, vals, params)
@@ -120,9 +123,13 @@ class Tape(Trace):
             cts[k] = g
         return cts
 
+    def constant(self, value):
+        return self.new_input(value)
+
     def _sweep(self, cts, hi, lo, consume, freed):
         """Pull the cotangents back through entries hi, hi-1, ..., lo+1."""
         entries = self.entries
+        foreign = self.foreign
         for i in range(hi, lo, -1):
             g = cts[i]
             if g is None:
@@ -134,6 +141,8 @@ class Tape(Trace):
             if consume:
                 entries[i] = None if freed is None else freed(entry)
             prim, ids, args, ans, params, avals = entry
+            if foreign:
+                g, ans, *args = lifted([g, ans, *args])
             rules = prim.vjp_rules or prim.vjps(len(args))
             if ids.__class__ is int:     # one traced argument, the first
                 c = rules[0](g, ans, *args, **params) if params else rules[0](g, ans, *args)

@@ -25,8 +25,8 @@ def _xp_sigmoid(xp, x):
 # The logistic function, exactly rounded in both tails (where 1/(1+exp(-x)) loses them).
 sigmoid_p = Primitive(
     "sigmoid", _sigmoid_impl, xp=_xp_sigmoid,
-    jvp=(lambda x_dot, ans, x: dnp.multiply(x_dot, ans * (1 - ans)),),
-    vjp=(lambda g, ans, x: dnp.multiply(g, ans * (1 - ans)),), elementwise=True)
+    jvp=(lambda x_dot, ans, x: x_dot * (ans * (1 - ans)),),
+    vjp=(lambda g, ans, x: g * (ans * (1 - ans)),), elementwise=True)
 
 sigmoid = unary(sigmoid_p, doc="The logistic function ``1 / (1 + exp(-x))``, computed "
                                 "without overflow.")

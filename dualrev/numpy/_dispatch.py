@@ -6,7 +6,7 @@ pays nothing for them.
 """
 from numpy import ndarray
 
-from ..backend import NUMPY_TYPES, apply, is_foreign
+from ..backend import NUMPY_STRONG, NUMPY_TYPES, apply, is_foreign
 from ..core import _NOPARAMS, Tracer, strip
 
 # What NumPy raises when a list it converts holds a traced value: Tracer.__array__
@@ -34,12 +34,20 @@ def unary(prim, np_fn=None, doc=None):
 
 
 def binary(prim, np_fn=None, doc=None):
-    """The dnp function of a two-argument primitive; untraced calls run np_fn (or the impl)."""
-    impl = np_fn or prim.impl
+    """The dnp function of a two-argument primitive; untraced calls run np_fn (or the impl).
 
-    def fn(x, y):
-        if x.__class__ is ndarray and y.__class__ is ndarray:
-            return impl(x, y)
+    Its ``method`` is the operator method of traced values (``Tracer.__mul__`` ...):
+    the left operand is known to be traced, so it goes to a trace directly."""
+    impl = np_fn or prim.impl
+    # A NumPy array or scalar on the left and a NumPy or Python value on the right (what
+    # rules mostly compute with): the primitive's implementation (Python's operator, for
+    # arithmetic) gives what the ufunc gives, faster.
+    fast = prim.impl
+
+    def fn(x, y, _strong=NUMPY_STRONG, _numpy=NUMPY_TYPES):
+        cx, cy = x.__class__, y.__class__
+        if cx is ndarray and (cy is ndarray or cy in _numpy) or cx in _strong and cy in _numpy:
+            return fast(x, y)
         try:
             if isinstance(x, Tracer):
                 if isinstance(y, Tracer) and y._trace.level > x._trace.level:
@@ -47,13 +55,23 @@ def binary(prim, np_fn=None, doc=None):
                 return x._trace.process2(prim, x, y)
             if isinstance(y, Tracer):
                 return y._trace.process2(prim, x, y)
-            if (x.__class__ not in NUMPY_TYPES or y.__class__ not in NUMPY_TYPES) and (
+            if (cx not in _numpy or y.__class__ not in _numpy) and (
                     is_foreign(x) or is_foreign(y)):
                 return apply(prim, (x, y), _NOPARAMS)
             return impl(x, y)
         except CONVERSION_ERRORS:
             x, y = traced_arrays((x, y))
             return fn(x, y)
+
+    def method(self, other):
+        try:
+            if isinstance(other, Tracer) and other._trace.level > self._trace.level:
+                return other._trace.process2(prim, self, other)
+            return self._trace.process2(prim, self, other)
+        except CONVERSION_ERRORS:
+            x, y = traced_arrays((self, other))
+            return fn(x, y)
+    fn.method = method
     return _named(fn, prim.name, doc)
 
 

@@ -36,9 +36,8 @@ def _pow_dx(t, x, y):
         if y == 0:
             z = zeros_like(strip(t))
             return z[()] if isinstance(z, np.ndarray) else z
-        return multiply(t, multiply(y, power(x, y - 1)))
-    both_zero = bitwise_and(equal(strip(y), 0), equal(strip(x), 0))
-    return multiply(t, multiply(y, power(where(both_zero, 1.0, x), subtract(y, 1))))
+        return t * (y * power(x, y - 1))
+    return t * (y * power(where((strip(y) == 0) & (strip(x) == 0), 1.0, x), y - 1))
 
 
 def _log_base(x):
@@ -83,70 +82,69 @@ _multiply_batch.takes_one_hots = True
 
 multiply_p = Primitive(
     "multiply", operator.mul,
-    jvp=(lambda x_dot, ans, x, y: multiply(x_dot, y), lambda y_dot, ans, x, y: multiply(x, y_dot)),
-    vjp=(lambda g, ans, x, y: multiply(g, y), lambda g, ans, x, y: multiply(x, g)),
+    jvp=(lambda x_dot, ans, x, y: x_dot * y, lambda y_dot, ans, x, y: x * y_dot),
+    vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: x * g),
     batch=_multiply_batch)
 divide_p = Primitive(
     "divide", operator.truediv,
-    jvp=(lambda x_dot, ans, x, y: divide(x_dot, y),
-         lambda y_dot, ans, x, y: divide(negative(multiply(y_dot, ans)), y)),
-    vjp=(lambda g, ans, x, y: divide(g, y), lambda g, ans, x, y: divide(negative(multiply(g, ans)), y)),
+    jvp=(lambda x_dot, ans, x, y: x_dot / y, lambda y_dot, ans, x, y: -(y_dot * ans) / y),
+    vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -(g * ans) / y),
     batch=broadcasting)
 power_p = Primitive(
     "power", operator.pow,
     jvp=(lambda x_dot, ans, x, y: _pow_dx(x_dot, x, y),
-         lambda y_dot, ans, x, y: multiply(y_dot, multiply(ans, _log_base(x)))),
+         lambda y_dot, ans, x, y: y_dot * (ans * _log_base(x))),
     vjp=(lambda g, ans, x, y: _pow_dx(g, x, y),
-         lambda g, ans, x, y: multiply(g, multiply(ans, _log_base(x)))),
+         lambda g, ans, x, y: g * (ans * _log_base(x))),
     batch=broadcasting)
 maximum_p = Primitive(
     "maximum", np.maximum,
-    jvp=(lambda x_dot, ans, x, y: multiply(x_dot, _weights(x, y, x_dot)),
-         lambda y_dot, ans, x, y: multiply(y_dot, _weights(y, x, y_dot))),
-    vjp=(lambda g, ans, x, y: multiply(g, _weights(x, y, g)),
-         lambda g, ans, x, y: multiply(g, _weights(y, x, g))),
+    jvp=(lambda x_dot, ans, x, y: x_dot * _weights(x, y, x_dot),
+         lambda y_dot, ans, x, y: y_dot * _weights(y, x, y_dot)),
+    vjp=(lambda g, ans, x, y: g * _weights(x, y, g),
+         lambda g, ans, x, y: g * _weights(y, x, g)),
     batch=broadcasting)
 minimum_p = Primitive(
     "minimum", np.minimum,
-    jvp=(lambda x_dot, ans, x, y: multiply(x_dot, _weights(y, x, x_dot)),
-         lambda y_dot, ans, x, y: multiply(y_dot, _weights(x, y, y_dot))),
-    vjp=(lambda g, ans, x, y: multiply(g, _weights(y, x, g)),
-         lambda g, ans, x, y: multiply(g, _weights(x, y, g))),
+    jvp=(lambda x_dot, ans, x, y: x_dot * _weights(y, x, x_dot),
+         lambda y_dot, ans, x, y: y_dot * _weights(x, y, y_dot)),
+    vjp=(lambda g, ans, x, y: g * _weights(y, x, g),
+         lambda g, ans, x, y: g * _weights(x, y, g)),
     batch=broadcasting)
 
 negative_p = _unary_p("negative", operator.neg,
     jvp=lambda x_dot, ans, x: negative(x_dot),
     vjp=lambda g, ans, x: negative(g))
 exp_p = _unary_p("exp", np.exp,
-    jvp=lambda x_dot, ans, x: multiply(x_dot, ans),
-    vjp=lambda g, ans, x: multiply(g, ans))
+    jvp=lambda x_dot, ans, x: x_dot * ans,
+    vjp=lambda g, ans, x: g * ans)
 log_p = _unary_p("log", np.log,
-    jvp=lambda x_dot, ans, x: divide(x_dot, x),
-    vjp=lambda g, ans, x: divide(g, x))
+    jvp=lambda x_dot, ans, x: x_dot / x,
+    vjp=lambda g, ans, x: g / x)
 sin_p = _unary_p("sin", np.sin,
-    jvp=lambda x_dot, ans, x: multiply(x_dot, cos(x)),
-    vjp=lambda g, ans, x: multiply(g, cos(x)))
+    jvp=lambda x_dot, ans, x: x_dot * cos(x),
+    vjp=lambda g, ans, x: g * cos(x))
 cos_p = _unary_p("cos", np.cos,
-    jvp=lambda x_dot, ans, x: negative(multiply(x_dot, sin(x))),
-    vjp=lambda g, ans, x: negative(multiply(g, sin(x))))
+    jvp=lambda x_dot, ans, x: -(x_dot * sin(x)),
+    vjp=lambda g, ans, x: -(g * sin(x)))
 tan_p = _unary_p("tan", np.tan,
-    jvp=lambda x_dot, ans, x: multiply(x_dot, 1 + ans * ans),
-    vjp=lambda g, ans, x: multiply(g, 1 + ans * ans))
+    jvp=lambda x_dot, ans, x: x_dot * (1 + ans * ans),
+    vjp=lambda g, ans, x: g * (1 + ans * ans))
 tanh_p = _unary_p("tanh", np.tanh,
-    jvp=lambda x_dot, ans, x: multiply(x_dot, 1 - ans * ans),
-    vjp=lambda g, ans, x: multiply(g, 1 - ans * ans))
+    jvp=lambda x_dot, ans, x: x_dot * (1 - ans * ans),
+    vjp=lambda g, ans, x: g * (1 - ans * ans))
 sinh_p = _unary_p("sinh", np.sinh,
-    jvp=lambda x_dot, ans, x: multiply(x_dot, cosh(x)),
-    vjp=lambda g, ans, x: multiply(g, cosh(x)))
+    jvp=lambda x_dot, ans, x: x_dot * cosh(x),
+    vjp=lambda g, ans, x: g * cosh(x))
 cosh_p = _unary_p("cosh", np.cosh,
-    jvp=lambda x_dot, ans, x: multiply(x_dot, sinh(x)),
-    vjp=lambda g, ans, x: multiply(g, sinh(x)))
+    jvp=lambda x_dot, ans, x: x_dot * sinh(x),
+    vjp=lambda g, ans, x: g * sinh(x))
 sqrt_p = _unary_p("sqrt", np.sqrt,
-    jvp=lambda x_dot, ans, x: divide(x_dot, 2 * ans),
-    vjp=lambda g, ans, x: divide(g, 2 * ans))
+    jvp=lambda x_dot, ans, x: x_dot / (2 * ans),
+    vjp=lambda g, ans, x: g / (2 * ans))
 square_p = _unary_p("square", np.square,
-    jvp=lambda x_dot, ans, x: multiply(x_dot, 2 * x),
-    vjp=lambda g, ans, x: multiply(g, 2 * x))
+    jvp=lambda x_dot, ans, x: x_dot * (2 * x),
+    vjp=lambda g, ans, x: g * (2 * x))
 
 
 def _is_complex(x):
@@ -156,15 +154,15 @@ def _is_complex(x):
 def _unit(x, ans):
     """conj(x) / |x| for complex x, 0 where x = 0 (so the untaken branch stays finite)."""
     zero = strip(ans) == 0
-    return where(zero, 0, divide(conj(x), where(zero, 1, ans)))
+    return where(zero, 0, conj(x) / where(zero, 1, ans))
 
 
 # abs'(0) = 1 on reals, as JAX; on complex values d|z| = Re(conj(z) dz) / |z|, 0 at z = 0.
 abs_p = Primitive(
     "abs", np.abs,
-    jvp=(lambda x_dot, ans, x: real(multiply(_unit(x, ans), x_dot)) if _is_complex(x)
+    jvp=(lambda x_dot, ans, x: real(_unit(x, ans) * x_dot) if _is_complex(x)
          else where(strip(x) >= 0, x_dot, negative(x_dot)),),
-    vjp=(lambda g, ans, x: multiply(g, _unit(x, ans)) if _is_complex(x)
+    vjp=(lambda g, ans, x: g * _unit(x, ans) if _is_complex(x)
          else where(strip(x) >= 0, g, negative(g)),),
     batch=broadcasting)
 # real, imag, conj and angle.  Under JAX's convention a VJP is the transpose of the
@@ -180,7 +178,7 @@ imag_p = Primitive(   # complex arguments only: the imaginary part of a real val
     "imag", np.imag,
     xp=lambda xp, x: xp.imag(x),
     jvp=(lambda x_dot, ans, x: imag(x_dot),),
-    vjp=(lambda g, ans, x: multiply(g, -1j),),
+    vjp=(lambda g, ans, x: g * -1j,),
     batch=broadcasting)
 conj_p = _unary_p("conj", np.conjugate,
     xp=lambda xp, x: xp.conj(x) if backend.is_complex(x) else x,
@@ -194,17 +192,17 @@ def _angle_coef(x):
     JAX's atan2(0, x))."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if _is_complex(x):
-            return divide(multiply(conj(x), -1j), real(multiply(x, conj(x))))
-        return divide(0.0, multiply(x, x))
+            return conj(x) * -1j / real(x * conj(x))
+        return 0.0 / (x * x)
 
 
 angle_p = Primitive(
     "angle", np.angle,
     xp=lambda xp, x: xp.atan2(xp.imag(x), xp.real(x)) if backend.is_complex(x)
     else xp.atan2(xp.zeros_like(x), x),
-    jvp=(lambda x_dot, ans, x: real(multiply(_angle_coef(x), x_dot)) if _is_complex(x)
-         else multiply(x_dot, _angle_coef(x)),),
-    vjp=(lambda g, ans, x: multiply(g, _angle_coef(x)),),
+    jvp=(lambda x_dot, ans, x: real(_angle_coef(x) * x_dot) if _is_complex(x)
+         else x_dot * _angle_coef(x),),
+    vjp=(lambda g, ans, x: g * _angle_coef(x),),
     batch=broadcasting)
 where_p = Primitive(
     "where", np.where,
@@ -354,9 +352,9 @@ def _mod_p(name, impl, floor):
     return Primitive(
         name, impl,
         jvp=(lambda x_dot, ans, x, y: x_dot,
-             lambda y_dot, ans, x, y: negative(multiply(y_dot, _quotient(x, y, floor)))),
+             lambda y_dot, ans, x, y: negative(y_dot * _quotient(x, y, floor))),
         vjp=(lambda g, ans, x, y: g,
-             lambda g, ans, x, y: negative(multiply(g, _quotient(x, y, floor)))),
+             lambda g, ans, x, y: negative(g * _quotient(x, y, floor))),
         batch=broadcasting)
 
 

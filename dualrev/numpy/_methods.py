@@ -17,11 +17,11 @@ def _compare(fn):
 
 
 T = Tracer
-T.__add__, T.__radd__ = el.add, _swap(el.add)
-T.__sub__, T.__rsub__ = el.subtract, _swap(el.subtract)
-T.__mul__, T.__rmul__ = el.multiply, _swap(el.multiply)
-T.__truediv__, T.__rtruediv__ = el.divide, _swap(el.divide)
-T.__mod__, T.__rmod__ = el.remainder, _swap(el.remainder)
+T.__add__, T.__radd__ = el.add.method, _swap(el.add)
+T.__sub__, T.__rsub__ = el.subtract.method, _swap(el.subtract)
+T.__mul__, T.__rmul__ = el.multiply.method, _swap(el.multiply)
+T.__truediv__, T.__rtruediv__ = el.divide.method, _swap(el.divide)
+T.__mod__, T.__rmod__ = el.remainder.method, _swap(el.remainder)
 
 
 def _no_modulus(mod):
