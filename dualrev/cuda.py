@@ -44,12 +44,12 @@ class CuPyBackend:
             try:
                 n = int(self.xp.cuda.runtime.getDeviceCount())
                 if n == 0:
-                    self.reason = "CuPy found no GPU"
+                    self.reason = "CuPy sees no GPU"
             except ImportError as e:
                 n, self.reason = 0, (f"CuPy is not installed ({e}); install it with "
                                      f"pip install 'dualrev[cuda]'")
             except Exception as e:     # no driver, no device, a broken CUDA install
-                n, self.reason = 0, f"CuPy found no GPU ({type(e).__name__}: {e})"
+                n, self.reason = 0, f"CuPy sees no GPU ({type(e).__name__}: {e})"
             self._count = n
         return self._count
 
@@ -100,10 +100,10 @@ def checked_count():
     """device_count(), raising CudaUnavailableError (with the reason) when it is 0."""
     n = device_count()
     if n == 0:
-        reason = getattr(backend, "reason", None) or f"{backend.name} found no GPU"
+        reason = getattr(backend, "reason", None) or f"{backend.name} sees no GPU"
         raise CudaUnavailableError(
-            f"CUDA is not available to dualrev: {reason}. Check "
-            f"dualrev.cuda.is_available() first, or use device='cpu'")
+            f"dualrev found no CUDA GPU: {reason}. Check dualrev.cuda.is_available() "
+            f"first, or use device='cpu'")
     return n
 
 
