@@ -219,7 +219,7 @@ def test_cupy_without_a_usable_gpu_is_unavailable_not_an_error(monkeypatch, coun
         dualrev.zeros(1, device="cuda")
 
 
-def test_cpu_round_trips_return_the_tensor(no_gpu):
+def test_cpu_round_trips_return_the_tensor():
     cpu = dualrev.device("cpu")
     x = dualrev.tensor([1.0, 2.0], requires_grad=True)
     assert x.device == cpu and not x.is_cuda and x.is_cpu and x.get_device() == -1
@@ -382,6 +382,7 @@ class DeviceBehaviour:
         c.copy_(t)
         assert host(c).tolist() == [1.0, 2.0, 3.0]
 
+    @pytest.mark.filterwarnings("ignore:You are comparing a array_api_strict dtype")
     def test_mixed_devices_raise_as_torch(self, gpu):
         g = dualrev.ones(2, device="cuda")
         c = dualrev.ones(2)
@@ -410,6 +411,15 @@ class DeviceBehaviour:
             a + b
         assert str(info.value) == ("Expected all tensors to be on the same device, but found "
                                    "at least two devices, cuda:0 and cuda:1!")
+
+    def test_cuda_functions(self, gpu):
+        assert dualrev.cuda.is_available() and dualrev.cuda.current_device() == 0
+        dualrev.cuda.synchronize()
+        dualrev.cuda.synchronize("cuda:0")
+        dualrev.cuda.manual_seed(5)
+        a = dualrev.randn(3, device="cuda")
+        dualrev.manual_seed(5)
+        np.testing.assert_array_equal(host(a), host(dualrev.randn(3)))
 
     def test_an_index_past_the_gpus_raises(self, gpu):
         n = dualrev.cuda.device_count()
