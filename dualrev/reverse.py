@@ -213,7 +213,9 @@ def _avals(vals, traced, ans):
                 vs, vd = v.shape, v.dtype
             except AttributeError:   # a Python scalar (NumPy's ``1j * np.float64(x)`` is one)
                 vs, vd = np.shape(v), dtype_of(v)
-            if vs != shape or (vd is not dtype and vd != dtype):
+            # (dtypes of two libraries differ by class: not compared, which some refuse)
+            if vs != shape or (vd is not dtype and (vd.__class__ is not dtype.__class__
+                                                    or vd != dtype)):
                 if avals is None:
                     avals = [None] * len(vals)
                 avals[j] = (vs, vd)

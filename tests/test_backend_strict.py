@@ -17,7 +17,7 @@ import pytest
 
 xs = pytest.importorskip("array_api_strict")
 
-from helpers import assert_tree_close, dnp, dualrev, leaves  # noqa: E402
+from helpers import assert_tree_close, dnp, dualrev, leaves, seed_for  # noqa: E402
 from test_primitives import CASES, out_weight, vmap_examples  # noqa: E402
 
 DEVICE = xs.Device("device1")
@@ -162,3 +162,40 @@ def test_backend_queries():
     assert backend.device(x) == DEVICE and backend.device(np.ones(1)) == "cpu"
     z = backend.zeros((2,), x.dtype, x)
     assert z.device == DEVICE and z.shape == (2,)
+
+
+# ============================================================================ device-side indices
+
+INDEX_FORMS = {
+    "rows_and_cols_broadcast": lambda i: (i["rows"][:, None], i["cols"][:, None]),
+    "leading_with_repeats": lambda i: (i["dup"],),
+    "int_then_array": lambda i: (1, i["cols"]),
+    "negative": lambda i: (i["neg"],),
+}
+
+
+@pytest.mark.parametrize("form", sorted(INDEX_FORMS))
+def test_index_arrays_of_the_library_itself(form):
+    """Index arrays computed on the device (argmax, arange of the library): a gather
+    there, and its cotangent a one-hot product, against the same with NumPy indices."""
+    rng = np.random.default_rng(seed_for(form))
+    x = rng.uniform(-2.0, 2.0, (3, 4))
+    host = {"rows": np.array([0, 2, 1]), "cols": np.array([3, 0, 3]),
+            "dup": np.array([2, 0, 2, 2]), "neg": np.array([-1, 0, -3])}
+    dev = {k: xs.asarray(v, device=DEVICE) for k, v in host.items()}
+
+    def f(idx):      # dnp.getitem: on a bare array_api_strict array x[idx] is its own
+        return lambda x: dnp.sin(dnp.getitem(x, idx)) * dnp.getitem(x, idx)
+
+    want_f, got_f = f(INDEX_FORMS[form](host)), f(INDEX_FORMS[form](dev))
+    sx = to_strict(x)
+    assert_tree_close(back(got_f(sx)), want_f(x), err="value")
+    for mode in ("jacfwd", "jacrev"):
+        assert_tree_close(back(getattr(dualrev, mode)(got_f)(sx)),
+                          getattr(dualrev, mode)(want_f)(x), err=mode)
+    w = rng.uniform(-1.0, 1.0, np.shape(want_f(x)))
+    s_want = lambda x: dnp.sum(want_f(x) * w)          # noqa: E731
+    s_got = lambda x: dnp.sum(got_f(x) * to_strict(w))  # noqa: E731
+    assert_tree_close(back(dualrev.grad(s_got)(sx)), dualrev.grad(s_want)(x), err="grad")
+    assert_tree_close(back(dualrev.hessian(s_got)(sx)), dualrev.hessian(s_want)(x),
+                      err="hessian")

@@ -64,29 +64,35 @@ def _batched_index(idx):
     An index array batched by another vmap is an array of its per-example shape."""
     items = idx if isinstance(idx, tuple) else (idx,)
     new = (slice(None),) + items
-    arrays = [i for i in items if isinstance(i, (np.ndarray, Tracer))]
+    arrays = [i for i in items if _is_index_array(i)]
     if not arrays:
         return new, 0
     adv = [k for k, i in enumerate(items) if _is_advanced(i)]
     if adv[-1] - adv[0] == len(adv) - 1:
         return new, 0
-    shapes = [(int(np.count_nonzero(a)),) if a.dtype == bool else np.shape(a) for a in arrays]
+    shapes = [(int(np.count_nonzero(a)),) if backend.kind(a.dtype) == "b" else np.shape(a)
+              for a in arrays]
     return new, len(np.broadcast_shapes(*shapes))
+
+
+def _is_index_array(i):
+    """An index array: NumPy's, another library's, or a traced one (batched by vmap)."""
+    return isinstance(i, (np.ndarray, Tracer)) or backend.is_foreign(i)
 
 
 def _is_advanced(i):
     """An advanced index item, when the index holds an array: an array or an integer."""
-    return isinstance(i, (np.ndarray, Tracer)) or (
+    return _is_index_array(i) or (
         isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)))
 
 
 def _indexed_shape(shape, idx):
     """The shape of ``x[idx]`` for an x of this shape (an index array batched by vmap
     counts with its per-example shape)."""
-    if isinstance(idx, tuple):
-        idx = tuple(np.zeros(i.shape, np.intp) if isinstance(i, Tracer) else i for i in idx)
-    elif isinstance(idx, Tracer):
-        idx = np.zeros(idx.shape, np.intp)
+    def stand_in(i):       # of the same shape, NumPy's (another library's array's values
+        return np.zeros(tuple(i.shape), np.intp) if (     # stay where they are)
+            isinstance(i, Tracer) or backend.is_foreign(i)) else i
+    idx = tuple(map(stand_in, idx)) if isinstance(idx, tuple) else stand_in(idx)
     return np.broadcast_to(np.False_, shape)[idx].shape
 
 
@@ -273,7 +279,7 @@ _scatter_add_batch.takes_trace = True
 
 scatter_add_p = Primitive(
     "scatter_add", _scatter_add,
-    xp=lambda xp, g, *, idx, shape: _gathered(xp, [g], shape, _scatter_sources(idx, shape)),
+    xp=lambda xp, g, *, idx, shape: _xp_scatter_add(xp, g, idx, shape),
     jvp=(lambda g_dot, ans, g, *, idx, shape: _scatter(g_dot, idx, shape),),
     vjp=(lambda ct, ans, g, *, idx, shape: _gather(ct, idx, shape),),
     batch=_scatter_add_batch)
@@ -381,13 +387,63 @@ def _xp_getitem(xp, x, idx):
     if backend.library(x) == "dask":
         return x[idx]
     items = idx if isinstance(idx, tuple) else (idx,)
+    if any(map(backend.is_foreign, items)):
+        shape = tuple(np.shape(x))
+        lin, s, k = _lead_positions(x, items, shape)
+        rows = xp.reshape(x, shape[:s] + (int(np.prod(shape[s:s + k])),) + shape[s + k:])
+        out = xp.take(rows, xp.reshape(lin, (-1,)), axis=s)
+        return xp.reshape(out, shape[:s] + tuple(lin.shape) + shape[s + k:])
     if any(isinstance(i, np.ndarray) for i in items):
         pos = np.arange(int(np.prod(np.shape(x)))).reshape(np.shape(x))[idx]
         flat = xp.take(xp.reshape(x, (-1,)), backend.asarray(pos.reshape(-1), x))
         return xp.reshape(flat, pos.shape)
-    if Ellipsis not in items:
+    if not any(i is Ellipsis for i in items):
         items = items + (Ellipsis,)
     return x[items]
+
+
+def _lead_positions(x, items, shape):
+    """For an index of whole slices on the first s axes of an array of ``shape``, then
+    integer arrays (some of x's library, computed there) and integers on the next k:
+    ``(lin, s, k)``, lin the flat positions over those k axes (the index arrays
+    broadcast), an array of x's library."""
+    s = 0
+    while s < len(items) and isinstance(items[s], slice) and items[s] == slice(None):
+        s += 1
+    adv = items[s:]
+    ok = s + len(adv) <= len(shape) and all(
+        isinstance(i, (int, np.integer)) and not isinstance(i, bool) or
+        (isinstance(i, np.ndarray) or backend.is_foreign(i)) and backend.kind(i.dtype) in "iu"
+        for i in adv)
+    if not ok:
+        raise NotImplementedError(
+            f"indexing an array of {backend.library(x)} with index arrays of that library is "
+            f"supported for integer arrays and integers after whole slices, not {items!r}")
+    lin, stride = 0, 1
+    for k in range(len(adv) - 1, -1, -1):
+        i = adv[k]
+        i = backend.asarray(i, x) if isinstance(i, np.ndarray) else i
+        lin = lin + (i % shape[s + k]) * stride
+        stride *= shape[s + k]
+    return (lin if backend.is_foreign(lin) else backend.asarray(lin, x)), s, len(adv)
+
+
+def _xp_scatter_add(xp, g, idx, shape):
+    """scatter_add_p on another library's arrays: a gather at static positions, or, for
+    index arrays of the library itself, a contraction with their one-hot matrix (exact
+    sums over repeated positions; memory: positions times selected elements)."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    if not any(map(backend.is_foreign, items)):
+        return _gathered(xp, [g], shape, _scatter_sources(idx, shape))
+    shape = tuple(shape)
+    lin, s, k = _lead_positions(g, items, shape)
+    n = int(np.prod(shape[s:s + k]))
+    hots = xp.astype(xp.reshape(lin, (1, -1)) == xp.reshape(
+        xp.arange(n, device=backend.device(g)), (-1, 1)), g.dtype)
+    g = xp.reshape(g, shape[:s] + (int(np.prod(tuple(lin.shape))),) + shape[s + k:])
+    out = xp.tensordot(hots, g, axes=([1], [s]))          # the positions' axis first
+    out = xp.permute_dims(out, tuple(range(1, s + 1)) + (0,) + tuple(range(s + 1, out.ndim)))
+    return xp.reshape(out, shape)
 
 
 def _scatter_sources(idx, shape):
