@@ -49,18 +49,19 @@ def chain_input(size):
     return np.linspace(-1.0, 1.0, size)
 
 
-def reference_grad(x, n_ops):
-    """Gradient of the chain (ending in a sum) by hand, in plain NumPy."""
+def reference_grad(x, n_ops, xp=np):
+    """Gradient of the chain (ending in a sum) by hand, in plain NumPy (or the array
+    namespace ``xp``: CuPy on a GPU)."""
     reps = n_ops // CYCLE_LEN
     saved = []
     for _ in range(reps):
-        s = np.sin(x)
-        t = np.tanh((s * 1.01) + 0.5)
+        s = xp.sin(x)
+        t = xp.tanh((s * 1.01) + 0.5)
         saved.append((x, t))
         x = t
-    g = np.ones_like(x)
+    g = xp.ones_like(x)
     for x_in, t in reversed(saved):
-        g = g * (1.0 - t * t) * 1.01 * np.cos(x_in)
+        g = g * (1.0 - t * t) * 1.01 * xp.cos(x_in)
     return g
 
 

@@ -600,8 +600,8 @@ class MLPRun:
         self.fn, self.args, self.loss, self.weights = fn, args, loss, weights
 
 
-def dualrev_mlp(dualrev, X, y, params, lr=MLP_LR):
-    """dualrev's imperative layer, as a PyTorch user writes the step."""
+def dualrev_mlp(dualrev, X, y, params, lr=MLP_LR, device="cpu"):
+    """dualrev's imperative layer, as a PyTorch user writes the step (on ``device``)."""
     nn, F = dualrev.nn, dualrev.nn.functional
     sizes = [params[0][0].shape[1]] + [W.shape[0] for W, _ in params]
     layers = []
@@ -610,6 +610,13 @@ def dualrev_mlp(dualrev, X, y, params, lr=MLP_LR):
     model = nn.Sequential(*layers).double()
     model.load_state_dict({f"{2 * i}.{k}": dualrev.tensor(a)
                            for i, (W, b) in enumerate(params) for k, a in (("weight", W), ("bias", b))})
+    if device != "cpu":
+        model.to(device)
+        opt = dualrev.optim.SGD(model.parameters(), lr=lr)
+        run = _imperative_run(model, opt, F, dualrev.tensor(X, device=device),
+                              dualrev.tensor(y, device=device))
+        run.weights = lambda: [p.detach().cpu().numpy().copy() for p in model.parameters()]
+        return run
     opt = dualrev.optim.SGD(model.parameters(), lr=lr)
     return _imperative_run(model, opt, F, dualrev.from_numpy(X), dualrev.from_numpy(y))
 
@@ -654,7 +661,8 @@ def _functional_sgd(vg, X, y, params, lr):
     return MLPRun(step, (X, y), float, lambda: [a.copy() for a in _flat(p)])
 
 
-def _torch_mlp(torch, X, y, params, lr):
+def _torch_mlp(torch, X, y, params, lr, device="cpu"):
+    """The step in PyTorch eager, its model and data on ``device``."""
     nn = torch.nn
     layers = []
     for i, (W, b) in enumerate(params):
@@ -664,9 +672,12 @@ def _torch_mlp(torch, X, y, params, lr):
         for i, (W, b) in enumerate(params):
             model[2 * i].weight.copy_(torch.from_numpy(W))
             model[2 * i].bias.copy_(torch.from_numpy(b))
+    model.to(device)
     opt = torch.optim.SGD(model.parameters(), lr=lr)
-    return _imperative_run(model, opt, torch.nn.functional, torch.from_numpy(X),
-                           torch.from_numpy(y))
+    run = _imperative_run(model, opt, torch.nn.functional, torch.from_numpy(X).to(device),
+                          torch.from_numpy(y).to(device))
+    run.weights = lambda: [p.detach().cpu().numpy().copy() for p in model.parameters()]
+    return run
 
 
 def _jax_jit_mlp(m, X, y, params, lr):

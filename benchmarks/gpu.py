@@ -38,9 +38,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from benchmarks._common import CHAIN_OPS, CYCLE_LEN, chain_input, make_chain  # noqa: E402
+from benchmarks._common import CHAIN_OPS, chain_input, make_chain, reference_grad  # noqa: E402
 from benchmarks.compare import (MLP_BATCH, MLP_LR, MLP_SIZES, _flat,  # noqa: E402
-                                _imperative_run, _update_error, mlp_problem,
+                                dualrev_mlp as _dualrev_mlp,
+                                _torch_mlp, _update_error, mlp_problem,
                                 numpy_mlp_forward, numpy_mlp_step)
 
 CHAIN_SIZE = 1_000_000
@@ -138,41 +139,12 @@ def summarize(samples, subject, baseline, target):
 
 def dualrev_mlp(m, X, y, params, lr):
     """compare.py's dualrev step (nn.Sequential, optim.SGD, F.cross_entropy) on m.device."""
-    dualrev = m.dualrev
-    nn = dualrev.nn
-    sizes = [params[0][0].shape[1]] + [W.shape[0] for W, _ in params]
-    layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers += [nn.Linear(n_in, n_out)] + ([nn.Tanh()] if i < len(params) - 1 else [])
-    model = nn.Sequential(*layers).double()
-    model.load_state_dict({f"{2 * i}.{k}": dualrev.tensor(a)
-                           for i, (W, b) in enumerate(params) for k, a in (("weight", W), ("bias", b))})
-    model.to(m.device)
-    opt = dualrev.optim.SGD(model.parameters(), lr=lr)
-    run = _imperative_run(model, opt, nn.functional, dualrev.tensor(X, device=m.device),
-                          dualrev.tensor(y, device=m.device))
-    run.weights = lambda: [p.detach().cpu().numpy().copy() for p in model.parameters()]
-    return run
+    return _dualrev_mlp(m.dualrev, X, y, params, lr, m.device)
 
 
 def torch_mlp(m, X, y, params, lr):
     """The same step in PyTorch eager, on its CUDA device."""
-    torch = m.torch
-    nn = torch.nn
-    layers = []
-    for i, (W, b) in enumerate(params):
-        layers += [nn.Linear(W.shape[1], W.shape[0])] + ([nn.Tanh()] if i < len(params) - 1 else [])
-    model = nn.Sequential(*layers).double()
-    with torch.no_grad():
-        for i, (W, b) in enumerate(params):
-            model[2 * i].weight.copy_(torch.from_numpy(W))
-            model[2 * i].bias.copy_(torch.from_numpy(b))
-    model.to(m.torch_device)
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    run = _imperative_run(model, opt, nn.functional, torch.from_numpy(X).to(m.torch_device),
-                          torch.from_numpy(y).to(m.torch_device))
-    run.weights = lambda: [p.detach().cpu().numpy().copy() for p in model.parameters()]
-    return run
+    return _torch_mlp(m.torch, X, y, params, lr, m.torch_device)
 
 
 def case_mlp(m, rounds, warmup, sizes, batch):
@@ -210,26 +182,12 @@ def case_mlp(m, rounds, warmup, sizes, batch):
 
 # ----------------------------------------------------------------------------- case chain
 
-def reference_grad(xp, x, n_ops):
-    """benchmarks/_common.py's hand-written gradient of the chain, in namespace xp."""
-    saved = []
-    for _ in range(n_ops // CYCLE_LEN):
-        s = xp.sin(x)
-        t = xp.tanh((s * 1.01) + 0.5)
-        saved.append((x, t))
-        x = t
-    g = xp.ones_like(x)
-    for x_in, t in reversed(saved):
-        g = g * (1.0 - t * t) * 1.01 * xp.cos(x_in)
-    return g
-
-
 def case_chain(m, rounds, warmup, size, n_ops):
     import dualrev.numpy as dnp
     xp = m.xp
     x = xp.asarray(chain_input(size))
     grad = m.dualrev.grad(make_chain(dnp.sin, dnp.tanh, dnp.sum, n_ops))
-    want = reference_grad(xp, x, n_ops)
+    want = reference_grad(x, n_ops, xp)
     got = grad(x)
     if type(got) is not type(x):
         raise AssertionError(f"chain: dualrev.grad returned {type(got).__name__}, not "
@@ -240,7 +198,7 @@ def case_chain(m, rounds, warmup, size, n_ops):
                              f"by {err:.2e} (relative to its largest entry)")
     log(f"  [chain] dualrev.grad checked (rel. diff. {err:.1e})")
     entries = [("dualrev", lambda: grad(x), m.sync),
-               ("hand-written", lambda: reference_grad(xp, x, n_ops), m.sync)]
+               ("hand-written", lambda: reference_grad(x, n_ops, xp), m.sync)]
     out = summarize(interleaved(entries, rounds, warmup), "dualrev", "hand-written",
                     TARGETS["chain"])
     out.update(size=size, n_ops=n_ops, grad_rel_err=err, dtype="float64")

@@ -189,6 +189,22 @@ def place(array, dev):
     return _cuda().backend.to_device(array, dev._index)
 
 
+def to_args(args, dev, dtype):
+    """``(device, dtype)`` from the positional arguments of ``Tensor.to`` / ``Module.to``
+    (a device, an index, a dtype, or a tensor standing for its device and dtype) over the
+    keyword ones ``dev`` and ``dtype``."""
+    from .tensor import Tensor
+    for a in args:
+        if isinstance(a, Tensor):
+            dev, dtype = a.device, a.dtype
+        elif isinstance(a, (str, device)) or (
+                isinstance(a, (int, np.integer)) and not isinstance(a, bool)):
+            dev = a
+        elif a is not None:
+            dtype = a
+    return dev, dtype
+
+
 def mismatch(devices):
     """The error of an operation on tensors of several devices, as PyTorch words it."""
     devs = list(dict.fromkeys(devices))

@@ -246,14 +246,19 @@ class Adam(Optimizer):
                                       weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize))
 
-    def _update(self, x, g, state, group):
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+    @staticmethod
+    def _start(state, x, group, zeros_like):
+        """The state of a parameter's first step: zero moments like x."""
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(x)
-            state["exp_avg_sq"] = np.zeros_like(x)
+            state["exp_avg"] = zeros_like(x)
+            state["exp_avg_sq"] = zeros_like(x)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(x)
+                state["max_exp_avg_sq"] = zeros_like(x)
+
+    def _update(self, x, g, state, group):
+        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        self._start(state, x, group, np.zeros_like)
         if wd:
             if self._decoupled:
                 x *= 1 - lr * wd
@@ -277,12 +282,7 @@ class Adam(Optimizer):
 
     def _xp_update(self, xp, x, g, state, group):
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(x)
-            state["exp_avg_sq"] = xp.zeros_like(x)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(x)
+        self._start(state, x, group, xp.zeros_like)
         if wd:
             if self._decoupled:
                 x *= 1 - lr * wd

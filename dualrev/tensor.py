@@ -498,14 +498,7 @@ class Tensor(Tracer):
 
             >>> x.to("cuda"), x.to(dualrev.float64), x.to("cpu", dualrev.float64)
         """
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, (str, _devices.device)) or (
-                    isinstance(a, (int, np.integer)) and not isinstance(a, bool)):
-                device = a
-            elif a is not None:
-                dtype = a
+        device, dtype = _devices.to_args(args, device, dtype)
         out = self
         if device is not None:
             dst = _devices.resolve(device)

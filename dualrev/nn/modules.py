@@ -299,14 +299,7 @@ class Module:
 
             >>> model = nn.Linear(4, 2).to("cuda")
         """
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, (str, _devices.device)) or (
-                    isinstance(a, (int, np.integer)) and not isinstance(a, bool)):
-                device = a
-            elif a is not None:
-                dtype = a
+        device, dtype = _devices.to_args(args, device, dtype)
         if dtype is not None:
             dtype = np.dtype(dtype)
             if dtype.kind not in "fc":
