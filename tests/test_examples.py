@@ -38,3 +38,14 @@ def test_train_mlp_reaches_95_percent():
     assert len(lines) == 30, "one progress line per epoch"
     acc = float(r.stdout.split("final test accuracy")[1].strip().rstrip("%"))
     assert acc > 95.0
+
+
+def test_distributed_least_squares_fits_the_model():
+    pytest.importorskip("dask.distributed")
+    r = run("distributed_least_squares.py", "--rows", "100000", "--chunk", "25000",
+            "--steps", "3")
+    assert r.returncode == 0, r.stdout + r.stderr
+    steps = [ln for ln in r.stdout.splitlines() if ln.startswith("step")]
+    assert len(steps) == 3, "one progress line per step"
+    assert "in 4 chunks" in r.stdout
+    assert float(r.stdout.split("largest error:")[1]) < 0.01
