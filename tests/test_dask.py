@@ -2,11 +2,12 @@
 
 A ``LocalCluster`` of two worker processes is started for this module.  Every
 transformation of a function of Dask arrays must build a Dask graph and compute
-nothing: that is checked with *poisoned* data, a Dask array whose blocks raise
-when computed (if the engine computed anything while differentiating, building
-the derivative itself would raise).  The numbers are checked by computing on the
-cluster and comparing with dualrev on the same NumPy arrays (itself checked
-against JAX in test_primitives.py) and with hand-written gradients.
+nothing.  That is checked two ways: with *poisoned* data, a Dask array whose
+blocks raise when computed (had the engine computed anything that depends on the
+data while differentiating, the transformation itself would raise), and with the
+cluster's task stream, which must record no task while the derivative is built.
+The numbers are checked by computing on the cluster and comparing with dualrev on
+the same NumPy arrays, with JAX and with hand-written gradients.
 """
 import logging
 
@@ -21,11 +22,14 @@ from helpers import assert_tree_close, dnp, dualrev, jax, jnp, leaves  # noqa: E
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
-    with distributed.Client(cluster) as c:
+    """Two worker processes of one thread each, on the loopback interface, quiet."""
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None,
+                                  worker_dashboard_address=None,
+                                  silence_logs=logging.ERROR) as cluster, \
+            distributed.Client(cluster, timeout="60s") as c:
+        c.wait_for_workers(2, timeout=60)
         yield c
-    cluster.close()
 
 
 class Poisoned(Exception):
@@ -83,13 +87,13 @@ def test_least_squares_gradient_is_a_dask_array_computed_on_the_cluster(client):
 
 # ============================================================================ lazy graphs
 
-def _mix(w, X):
+def _mix(w, X, m=dnp):
     """Elementwise, reductions, matmul, indexing, reshape, concatenate, where, maximum."""
-    h = dnp.tanh(X @ w)
-    z = dnp.concatenate([h[:5], dnp.maximum(h[5:], 0.1 * h[5:])])
-    z = dnp.where(z > 0, z, dnp.exp(z) - 1.0)
-    z = dnp.reshape(z, (-1, 2)).sum(axis=1)
-    return dnp.sum(z * dnp.sin(z)) + dnp.max(h) + dnp.mean(X[:, 0] * w[0])
+    h = m.tanh(X @ w)
+    z = m.concatenate([h[:5], m.maximum(h[5:], 0.1 * h[5:])])
+    z = m.where(z > 0, z, m.exp(z) - 1.0)
+    z = m.reshape(z, (-1, 2)).sum(axis=1)
+    return m.sum(z * m.sin(z)) + m.max(h) + m.mean(X[:, 0] * w[0])
 
 
 TRANSFORMS = {
@@ -101,20 +105,25 @@ TRANSFORMS = {
     "jacrev": lambda f, w: dualrev.jacrev(f)(w),
     "hessian": lambda f, w: dualrev.hessian(f)(w),
     "linearize": lambda f, w: dualrev.linearize(f, w)[1](np.ones_like(w)),
+    "vmap": lambda f, w: dualrev.vmap(f)(np.stack([w, -w, 2 * w])),
     "vmap_of_grad": lambda f, w: dualrev.vmap(dualrev.grad(f))(np.stack([w, 2 * w])),
+    "jvp_of_grad": lambda f, w: dualrev.jvp(dualrev.grad(f), (w,), (np.ones_like(w),)),
 }
 
 
 @pytest.mark.parametrize("name", sorted(TRANSFORMS))
-def test_transformations_build_graphs_and_compute_nothing(name):
-    """With data that raises when computed, every transformation still returns (Dask
-    arrays); only computing the result raises."""
+def test_transformations_build_graphs_and_compute_nothing(client, name):
+    """With data that raises when computed, every transformation still returns, with
+    Dask arrays only, and no task runs on the cluster meanwhile; computing the result
+    on the cluster raises."""
     P = poisoned((40, 3), (10, 3))
-    out = TRANSFORMS[name](lambda w: _mix(w, P), np.array([0.3, -0.2, 0.5]))
-    lazy = [v for v in leaves(out) if isinstance(v, da.Array)]
-    assert lazy, f"{name} returned no Dask array: {out!r}"
+    with distributed.get_task_stream(client) as stream:
+        out = TRANSFORMS[name](lambda w: _mix(w, P), np.array([0.3, -0.2, 0.5]))
+    assert stream.data == [], f"{name} ran tasks on the cluster while building the graph"
+    for v in leaves(out):
+        assert isinstance(v, da.Array), f"{name} returned a {type(v).__name__}, not a Dask array"
     with pytest.raises(Poisoned):
-        lazy[0].compute(scheduler="sync")
+        client.compute(leaves(out)[-1], sync=True)
 
 
 @pytest.mark.parametrize("name", sorted(TRANSFORMS))
@@ -126,6 +135,19 @@ def test_transformations_agree_with_numpy(client, name):
     want = TRANSFORMS[name](lambda w: _mix(w, Xn), w)
     got = on_cluster(client, TRANSFORMS[name](lambda w: _mix(w, X), w))
     assert_tree_close(got, want, rtol=1e-10, atol=1e-12, err=name)
+
+
+def test_mix_against_jax_in_both_modes_and_second_order(client):
+    rng = np.random.default_rng(3)
+    Xn = rng.standard_normal((40, 3))
+    X = da.from_array(Xn, chunks=(10, 3))
+    w = np.array([0.3, -0.2, 0.5])
+    f, fj = (lambda w: _mix(w, X)), (lambda w: _mix(w, Xn, jnp))
+    got = on_cluster(client, [dualrev.grad(f)(w), dualrev.jvp(f, (w,), (w,))[1],
+                              dualrev.hessian(f)(w)])
+    want = [jax.grad(fj)(w), jax.jvp(fj, (w,), (w,))[1], jax.hessian(fj)(w)]
+    for name, g, j in zip(["grad", "jvp", "hessian"], got, want):
+        np.testing.assert_allclose(g, j, rtol=1e-10, atol=1e-12, err_msg=name)
 
 
 def test_dask_inputs_and_jax(client):
