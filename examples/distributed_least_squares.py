@@ -13,6 +13,10 @@ cluster that is already running (``dask scheduler`` on one machine, ``dask worke
 tcp://host:8786`` on each of the others), give its scheduler's address:
 
     python examples/distributed_least_squares.py --scheduler tcp://host:8786
+
+The graphs dualrev builds here are made of Dask's and NumPy's own functions: the
+workers need Dask and NumPy, not dualrev.  ``--workers`` sets the LocalCluster's
+size and is ignored with ``--scheduler``.
 """
 import argparse
 import logging
@@ -32,18 +36,29 @@ def main(argv=None):
     p.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
     args = p.parse_args(argv)
 
-    import dask.array as da
     from dask.distributed import Client, LocalCluster
-
-    import dualrev
-    import dualrev.numpy as dnp
 
     if args.scheduler:
         client, cluster = Client(args.scheduler), None
     else:
-        cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1,
+        cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
+    try:
+        fit(client, args)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def fit(client, args):
+    """Generate the data on the cluster and fit w by gradient descent, a line per step."""
+    import dask.array as da
+
+    import dualrev
+    import dualrev.numpy as dnp
+
     print(f"cluster: {client.scheduler_info()['address']}, "
           f"{len(client.scheduler_info()['workers'])} workers")
 
@@ -72,9 +87,6 @@ def main(argv=None):
     print("fitted w:", np.array2string(w, precision=3))
     print("true w:  ", np.array2string(w_true, precision=3))
     print(f"largest error: {np.max(np.abs(w - w_true)):.2e}")
-    client.close()
-    if cluster is not None:
-        cluster.close()
 
 
 if __name__ == "__main__":
