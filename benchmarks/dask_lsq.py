@@ -14,7 +14,9 @@ rounds (the first system rotates), ``.compute()`` included:
 Reported: the medians, the median of the paired ratio (target <= 1.3x), and each
 worker's peak memory above its memory before the call (resident set size sampled
 every 2 ms in the worker process), in units of one chunk of X: the target is a
-small multiple of the chunk, the same for every number of rows.
+small multiple of the chunk, the same for every number of rows (with several
+``--rows``, the peaks are listed side by side).  The number of tasks in each
+graph is recorded too.
 """
 import os
 import sys
@@ -35,52 +37,44 @@ DEFAULT_OUT = os.path.join(ROOT, "papers", "data", "dask-lsq.json")
 
 
 # ----------------------------------------------------------------------------- worker memory
-# Run in the worker processes (sent by value with cloudpickle).
+# Run in the worker processes by client.run (which passes the worker as dask_worker).
 
-def _start_sampler(period=0.002):
+def _start_sampler(dask_worker, period=0.002):
+    """A thread in the worker process keeping the peak of its resident set size."""
     import threading
+
     import psutil
-    state = _worker_state()
-    if state.get("thread") is None:
+    if getattr(dask_worker, "_rss_peak", None) is None:
         proc = psutil.Process()
-        state["peak"] = proc.memory_info().rss
+        state = dask_worker._rss_peak = {"peak": proc.memory_info().rss}
 
         def sample():
             while True:
-                rss = proc.memory_info().rss
-                if rss > state["peak"]:
-                    state["peak"] = rss
+                state["peak"] = max(state["peak"], proc.memory_info().rss)
                 time.sleep(period)
-        state["thread"] = threading.Thread(target=sample, daemon=True)
-        state["thread"].start()
+        threading.Thread(target=sample, daemon=True, name="rss-sampler").start()
     return True
 
 
-def _reset_peak():
+def _reset_peak(dask_worker):
     import psutil
-    state = _worker_state()
-    state["peak"] = rss = psutil.Process().memory_info().rss
+    dask_worker._rss_peak["peak"] = rss = psutil.Process().memory_info().rss
     return rss
 
 
-def _read_peak():
-    return _worker_state()["peak"]
+def _read_peak(dask_worker):
+    return dask_worker._rss_peak["peak"]
 
 
-def _worker_state():
-    import builtins
-    if not hasattr(builtins, "_dualrev_lsq_sampler"):
-        builtins._dualrev_lsq_sampler = {}
-    return builtins._dualrev_lsq_sampler
-
-
-def measured_peaks(client, fn):
-    """Run fn() and return, per worker, its peak memory above the memory before (bytes)."""
+def timed_with_peaks(client, fn):
+    """fn()'s wall time, and per worker its peak memory above its memory before (bytes)."""
     before = client.run(_reset_peak)
+    t0 = time.perf_counter()
     fn()
-    time.sleep(0.01)
+    elapsed = time.perf_counter() - t0
+    time.sleep(0.01)                      # one more sample after the last task
     after = client.run(_read_peak)
-    return {w: after[w] - before[w] for w in before}
+    return elapsed, {w: after[w] - before[w] for w in before}
 
 
 # ----------------------------------------------------------------------------- the workload
@@ -91,30 +85,39 @@ def problem(client, rows, chunk, seed=0):
     X = rng.standard_normal((rows, 10), chunks=(chunk, 10))
     y = X @ np.linspace(-2.0, 2.0, 10) + 0.1 * rng.standard_normal(rows, chunks=chunk)
     X, y = client.persist([X, y])
-    client.wait_for_workers(1)
     from dask.distributed import wait
     wait([X, y])
     return X, y
 
 
 def systems(X, y):
+    """Each system's gradient as a function building its Dask graph (nothing computed)."""
     import dualrev
     import dualrev.numpy as dnp
     n = X.shape[0]
     w = np.linspace(0.5, -0.5, 10)
 
     def dualrev_grad():
-        return dualrev.grad(lambda w: dnp.mean((X @ w - y) ** 2))(w).compute()
+        return dualrev.grad(lambda w: dnp.mean((X @ w - y) ** 2))(w)
 
     def hand_written():
-        return (2 * X.T @ (X @ w - y) / n).compute()
+        return 2 * X.T @ (X @ w - y) / n
 
     return {"dualrev": dualrev_grad, "dask, hand-written": hand_written}
 
 
+def tasks(g, *data):
+    """The number of tasks in g's graph besides the (persisted) data's keys."""
+    keys = set(dict(g.__dask_graph__()))
+    for d in data:
+        keys -= set(dict(d.__dask_graph__()))
+    return len(keys)
+
+
 def run_size(client, rows, chunk, rounds):
     X, y = problem(client, rows, chunk)
-    fns = systems(X, y)
+    builds = systems(X, y)
+    fns = {k: (lambda b=b: b().compute()) for k, b in builds.items()}
     a, b = (fns[k]() for k in fns)
     assert np.allclose(a, b, rtol=1e-10, atol=1e-12), "the two gradients disagree"
     names = list(fns)
@@ -123,17 +126,21 @@ def run_size(client, rows, chunk, rounds):
     for r in range(rounds):
         order = names[r % 2:] + names[:r % 2]
         for k in order:
-            t0 = time.perf_counter()
-            p = measured_peaks(client, fns[k])
-            times[k].append(time.perf_counter() - t0)
+            t, p = timed_with_peaks(client, fns[k])
+            times[k].append(t)
             peaks[k].append(max(p.values()))
     chunk_bytes = chunk * 10 * 8
-    out = {"rows": rows, "chunk_rows": chunk, "chunk_bytes": chunk_bytes, "systems": {}}
+    out = {"rows": rows, "chunk_rows": chunk, "chunk_bytes": chunk_bytes,
+           "chunks": X.npartitions, "rounds": rounds, "systems": {}}
     for k in names:
         out["systems"][k] = {
+            "tasks": tasks(builds[k](), X, y),
             "median_s": statistics.median(times[k]),
+            "times_s": times[k],
             "peak_worker_bytes": int(statistics.median(peaks[k])),
+            "peak_worker_bytes_max": int(max(peaks[k])),
             "peak_in_chunks": statistics.median(peaks[k]) / chunk_bytes,
+            "peak_in_chunks_max": max(peaks[k]) / chunk_bytes,
         }
     ratio = statistics.median(p / q for p, q in zip(times["dualrev"], times[names[1]]))
     out.update(ratio=float(ratio), target=TARGET, met=bool(ratio <= TARGET))
@@ -148,9 +155,10 @@ def main(argv=None):
     p.add_argument("--out", default=DEFAULT_OUT)
     args = p.parse_args(argv)
     from dask.distributed import Client, LocalCluster
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address=None, silence_logs=logging.ERROR)
     client = Client(cluster)
+    client.wait_for_workers(2)
     client.run(_start_sampler)
     results = {"cluster": "LocalCluster, 2 worker processes x 1 thread", "sizes": []}
     try:
@@ -160,11 +168,18 @@ def main(argv=None):
             print(f"{rows:,} x 10 in chunks of {args.chunk:,} rows "
                   f"({r['chunk_bytes'] / 2**20:.0f} MiB): {args.rounds} interleaved rounds")
             for k, s in r["systems"].items():
-                print(f"  {k:22s} {s['median_s'] * 1e3:8.1f} ms   peak per worker "
-                      f"+{s['peak_worker_bytes'] / 2**20:6.1f} MiB = "
-                      f"{s['peak_in_chunks']:.2f} chunks")
+                print(f"  {k:22s} {s['median_s'] * 1e3:8.1f} ms  {s['tasks']:5d} tasks  "
+                      f"peak per worker +{s['peak_worker_bytes'] / 2**20:6.1f} MiB = "
+                      f"{s['peak_in_chunks']:.2f} chunks (largest {s['peak_in_chunks_max']:.2f})")
             print(f"  dualrev / hand-written: {r['ratio']:.3f}x (target <= {TARGET}x: "
                   f"{'met' if r['met'] else 'MISSED'})", flush=True)
+        if len(results["sizes"]) > 1:
+            print("peak per worker in chunks, by rows (the target: the same for every size):")
+            for k in results["sizes"][0]["systems"]:
+                print(f"  {k:22s} " + "   ".join(
+                    f"{r['rows']:,}: {r['systems'][k]['peak_in_chunks']:.2f} "
+                    f"(largest {r['systems'][k]['peak_in_chunks_max']:.2f})"
+                    for r in results["sizes"]))
     finally:
         client.close()
         cluster.close()
