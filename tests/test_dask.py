@@ -85,6 +85,22 @@ def test_least_squares_gradient_is_a_dask_array_computed_on_the_cluster(client):
                                rtol=1e-12)
 
 
+def test_least_squares_gradient_graph_keeps_the_data_s_chunks():
+    """No array in the gradient's graph puts more rows in one block than X's chunks
+    have (a block spanning all rows would make a worker's memory grow with n)."""
+    rng = da.random.default_rng(0)
+    X = rng.standard_normal((10_000, 10), chunks=(1_000, 10))
+    y = rng.standard_normal(10_000, chunks=1_000)
+    g = dualrev.grad(lambda w: dnp.mean((X @ w - y) ** 2))(np.zeros(10))
+    wide = []
+    for name, layer in g.__dask_graph__().layers.items():
+        info = layer.collection_annotations or {}
+        shape, block = info.get("shape", ()), info.get("chunksize", ())
+        if any(n == 10_000 and b > 1_000 for n, b in zip(shape, block)):
+            wide.append(f"{name.rsplit('-', 1)[0]}: shape {shape}, blocks {block}")
+    assert not wide, "blocks spanning all the rows: " + "; ".join(wide)
+
+
 # ============================================================================ lazy graphs
 
 def _mix(w, X, m=dnp):
