@@ -653,7 +653,7 @@ class TapeListing:
                 if isinstance(ids, int):
                     ids = (ids,) + (-1,) * (len(args) - 1)
                 ins = ", ".join(f"%{k}" if k >= 0 else "const" for k in ids)
-                p = "".join(f", {k}={v}" for k, v in params.items() if k != "in_shape")
+                p = "".join(f", {k}={v}" for k, v in params.items() if k not in ("in_shape", "in_chunks"))
                 lines.append(f"  %{i:<3} = {prim.name:<18} {aval:<14} ({ins}{p})")
         return "\n".join(lines)
 

@@ -244,6 +244,14 @@ def asarray(v, like, dt=None):
     return xp.asarray(v, dtype=dt, device=_array_api_compat().device(like))
 
 
+def chunks(x):
+    """x's chunks where its library splits arrays into chunks (Dask), else None."""
+    x = _leaf(x)
+    if x.__class__ in NUMPY_TYPES or not is_foreign(x):
+        return None
+    return getattr(x, "chunks", None) if library(x) == "dask" else None
+
+
 def to_numpy(x):
     """x as a NumPy array (copied to the host from a device)."""
     x = _leaf(x)
@@ -257,6 +265,6 @@ def to_numpy(x):
     return np.asarray(x)
 
 
-__all__ = ["NUMPY_STRONG", "NUMPY_TYPES", "apply", "as_dtype", "asarray", "device", "dtype", "foreign_namespace",
+__all__ = ["NUMPY_STRONG", "NUMPY_TYPES", "apply", "as_dtype", "asarray", "chunks", "device", "dtype", "foreign_namespace",
            "full", "is_complex", "is_foreign", "kind", "library", "namespace", "real_dtype", "same_dtype",
            "to_numpy", "xp_dtype", "zeros"]

@@ -4,10 +4,12 @@ import builtins
 import numpy as np
 
 from .. import backend
+from ..backend import NUMPY_TYPES
 from ..core import Primitive, Tracer, bind, strip
 from ._dispatch import CONVERSION_ERRORS, plain, traced_array
 from ._elementwise import add, astype, divide, multiply, real
-from ._shape import _normalize_axes, _reshape, broadcast_to, concatenate, getitem, transpose
+from ._shape import (_broadcast_to, _normalize_axes, _reshape, broadcast_to, concatenate,
+                     getitem, transpose)
 
 
 def _kept_shape(in_shape, axis):
@@ -17,11 +19,13 @@ def _kept_shape(in_shape, axis):
     return tuple(1 if i in axis else n for i, n in enumerate(in_shape))
 
 
-def _expand_back(g, in_shape, axis, keepdims):
-    """Broadcast a reduced cotangent back over the reduced axes."""
+def _expand_back(g, in_shape, axis, keepdims, in_chunks=None):
+    """Broadcast a reduced cotangent back over the reduced axes (chunked as the reduced
+    input was, where its library chunks arrays: a Dask cotangent of all the rows in one
+    block would have to be split again, and held whole by one worker)."""
     if not keepdims:
         g = _reshape(g, _kept_shape(in_shape, axis))
-    return broadcast_to(g, in_shape)
+    return _broadcast_to(g, in_shape, in_chunks)
 
 
 def _batch_axes(x, axis):
@@ -35,14 +39,19 @@ def _reduce_batch(prim, x, *, axis, keepdims, **params):
     """The batching rule of the reduction prim: its axes moved past the batch axis."""
     if "in_shape" in params:
         params["in_shape"] = np.shape(x)
+        params["in_chunks"] = backend.chunks(x)
     return bind(prim, (x,), dict(axis=_batch_axes(x, axis), keepdims=keepdims, **params))
 
 
 sum_p = Primitive(
-    "sum", lambda x, *, axis, keepdims, in_shape: np.sum(x, axis=axis, keepdims=keepdims),
-    xp=lambda xp, x, *, axis, keepdims, in_shape: xp.sum(x, axis=axis, keepdims=keepdims),
-    jvp=(lambda x_dot, ans, x, *, axis, keepdims, in_shape: _sum(x_dot, axis, keepdims),),
-    vjp=(lambda g, ans, x, *, axis, keepdims, in_shape: _expand_back(g, in_shape, axis, keepdims),),
+    "sum", lambda x, *, axis, keepdims, in_shape, in_chunks: np.sum(x, axis=axis,
+                                                                     keepdims=keepdims),
+    xp=lambda xp, x, *, axis, keepdims, in_shape, in_chunks: xp.sum(x, axis=axis,
+                                                                     keepdims=keepdims),
+    jvp=(lambda x_dot, ans, x, *, axis, keepdims, in_shape, in_chunks: _sum(x_dot, axis,
+                                                                             keepdims),),
+    vjp=(lambda g, ans, x, *, axis, keepdims, in_shape, in_chunks: _expand_back(
+        g, in_shape, axis, keepdims, in_chunks),),
     batch=lambda batched, x, **params: _reduce_batch(sum_p, x, **params))
 
 
@@ -56,7 +65,7 @@ def _extreme_weights(x, ans, axis, keepdims, like):
 
 
 def _extreme_vjp(g, ans, x, *, axis, keepdims):
-    return multiply(_expand_back(g, np.shape(x), axis, keepdims),
+    return multiply(_expand_back(g, np.shape(x), axis, keepdims, backend.chunks(x)),
                     _extreme_weights(x, ans, axis, keepdims, g))
 
 
@@ -123,7 +132,8 @@ def _prod_jvp(x_dot, ans, x, *, axis, keepdims):
 
 
 def _prod_vjp(g, ans, x, *, axis, keepdims):
-    return multiply(_expand_back(g, np.shape(x), (axis,), keepdims), _prod_others(x, axis))
+    return multiply(_expand_back(g, np.shape(x), (axis,), keepdims, backend.chunks(x)),
+                    _prod_others(x, axis))
 
 
 prod_p = Primitive(   # over one axis
@@ -142,7 +152,10 @@ def _norm_axis(axis, ndim, name):
 
 
 def _sum(x, axis, keepdims):
-    return bind(sum_p, (x,), dict(axis=axis, keepdims=keepdims, in_shape=np.shape(strip(x))))
+    xs = strip(x)
+    return bind(sum_p, (x,), dict(axis=axis, keepdims=keepdims, in_shape=np.shape(xs),
+                                  in_chunks=None if xs.__class__ in NUMPY_TYPES
+                                  else backend.chunks(xs)))
 
 
 def _prod(x, axis, keepdims):

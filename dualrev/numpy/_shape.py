@@ -42,18 +42,41 @@ transpose_p = Primitive(
                                            dict(axes=(0,) + tuple(a + 1 for a in axes))))
 
 
-def _broadcast_to_batch(batched, x, *, shape):
+def _broadcast_to_batch(batched, x, *, shape, chunks=None):
     x = lift_batch(x, len(shape) - (np.ndim(x) - 1))
     out = np.shape(x)[:1] + shape
     return x if np.shape(x) == out else bind(broadcast_to_p, (x,), dict(shape=out))
 
 
+def _xp_broadcast_to(xp, x, shape, chunks):
+    """broadcast_to on another library's array; with ``chunks`` (Dask's), the axes x
+    broadcasts along are chunked so (its other axes keep their own chunks)."""
+    if chunks is None or backend.library(x) != "dask":
+        return xp.broadcast_to(x, shape)
+    lead = len(shape) - x.ndim
+    own = ((None,) * lead) + tuple(x.chunks)
+    return xp.broadcast_to(x, shape, chunks=tuple(
+        c if o is None or (n != 1 and x.shape[i - lead] == 1) else o
+        for i, (c, o, n) in enumerate(zip(chunks, own, shape))))
+
+
+# ``chunks``: a layout for libraries that chunk arrays (Dask's), or None.
 broadcast_to_p = Primitive(
-    "broadcast_to", lambda x, *, shape: np.broadcast_to(x, shape),
-    xp=lambda xp, x, *, shape: xp.broadcast_to(x, shape),
-    jvp=(lambda x_dot, ans, x, *, shape: broadcast_to(x_dot, shape),),
-    vjp=(lambda g, ans, x, *, shape: g,),   # summed back by the central unbroadcast
+    "broadcast_to", lambda x, *, shape, chunks=None: np.broadcast_to(x, shape),
+    xp=lambda xp, x, *, shape, chunks=None: _xp_broadcast_to(xp, x, shape, chunks),
+    jvp=(lambda x_dot, ans, x, *, shape, chunks=None: broadcast_to(x_dot, shape),),
+    vjp=(lambda g, ans, x, *, shape, chunks=None: g,),   # summed back by the central unbroadcast
     batch=_broadcast_to_batch)
+
+
+def _broadcast_to(x, shape, chunks=None):
+    """broadcast_to_p of x to shape (x itself if it has that shape), laid out in chunks
+    where its library chunks arrays."""
+    if np.shape(x) == tuple(shape):
+        return x
+    if chunks is None:
+        return broadcast_to(x, shape)
+    return bind(broadcast_to_p, (x,), dict(shape=tuple(shape), chunks=chunks))
 
 
 def _batched_index(idx):
