@@ -115,9 +115,9 @@ def test_a_wrong_batching_rule_is_caught_and_named(monkeypatch):
     # sum's batching rule reducing over the example's axes as if there were no batch axis.
     prim = dualrev.core.registry["sum"]
 
-    def rule(batched, x, *, axis, keepdims, in_shape):
+    def rule(batched, x, *, axis, keepdims, in_shape, in_chunks):
         return dualrev.core.bind(prim, (x,), dict(axis=axis, keepdims=keepdims,
-                                                  in_shape=np.shape(x)))
+                                                  in_shape=np.shape(x), in_chunks=None))
     monkeypatch.setattr(prim, "batch", rule)
     stats = fuzz.campaign(31_000, 40, n_ops=(2, 4), stop_after=1, focus="sum")
     assert stats.failures, "a wrong batching rule of sum went unnoticed"
