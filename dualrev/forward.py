@@ -38,7 +38,8 @@ class DualTrace(Trace):
         x = a.primal if ta else a
         y = b.primal if tb else b
         c = y if ta else x   # a constant, or (both traced) a primal of this trace
-        if self.dispatching or c.__class__ not in NUMPY_TYPES:
+        cc = c.__class__
+        if self.dispatching or cc is not float and cc not in NUMPY_TYPES:
             self.admit(c)
             if self.foreign:
                 return self.process(prim, (a, b), _NOPARAMS)
@@ -53,7 +54,7 @@ class DualTrace(Trace):
         else:
             t = rules[1](b.tangent, ans, x, y)
         # Against a Python scalar, the tangent already has the output's shape and dtype.
-        if (ta and tb) or type(c) not in PY_SCALARS:
+        if (ta and tb) or cc not in PY_SCALARS:
             t = _fit(t, ans)
         return Dual(self, ans, t)
 

@@ -50,7 +50,8 @@ class Tape(Trace):
         x = a.primal if ta else a
         y = b.primal if tb else b
         c = y if ta else x   # a constant, or (both traced) a primal of this trace
-        if self.dispatching or c.__class__ not in NUMPY_TYPES:
+        cc = c.__class__
+        if self.dispatching or cc is not float and cc not in NUMPY_TYPES:
             self.admit(c)
             ans = bind(prim, (x, y))
         else:
@@ -61,7 +62,7 @@ class Tape(Trace):
             x if keep[0] else None, y if keep[1] else None)
         # Against a Python scalar, the output has the traced argument's shape and dtype.
         avals = None
-        if (ta and tb) or type(c) not in PY_SCALARS:
+        if (ta and tb) or cc not in PY_SCALARS:
             avals = _avals((x, y), (ta, tb), ans)
         ids = a.idx if mask == 1 else (a.idx if ta else -1, b.idx if tb else -1)
         entries = self.entries
