@@ -428,6 +428,30 @@ class Primitive:
 
 registry = {}
 
+
+class Composite:
+    """A differentiable function defined as a composition of primitives.
+
+    Untraced calls run ``impl`` (NumPy's own function: one check, then NumPy);
+    traced calls, and calls on other libraries' arrays, run ``definition``,
+    written with dualrev.numpy, so that every transformation sees (and
+    differentiates, batches, runs in the inputs' library) the primitives it is
+    made of.  Listed in ``registry`` beside the primitives: the registry is the
+    list of dualrev's differentiable functions.
+
+        >>> log2 = Composite("log2", np.log2, lambda x: log(x) / math.log(2))
+    """
+
+    def __init__(self, name, impl, definition, *, register=True):
+        self.name = name
+        self.impl = impl
+        self.definition = definition
+        if register:
+            registry[name] = self
+
+    def __repr__(self):
+        return f"<composite {self.name}>"
+
 # Implementations that work on every library's arrays: Python's operators.
 _OPERATORS = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
               operator.neg, operator.matmul}

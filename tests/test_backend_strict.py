@@ -50,8 +50,9 @@ def strict_cases():
         if c.prim in NOT_STANDARD:
             continue
         marks = ()
-        if c.id in SKIPPED:
-            marks = pytest.mark.skip(reason=SKIPPED[c.id])
+        reason = SKIPPED.get(c.id, c.strict)
+        if reason:
+            marks = pytest.mark.skip(reason=reason)
         out.append(pytest.param(c, id=c.id, marks=marks))
     return out
 

@@ -30,102 +30,10 @@ from dualrev.nn import functional as F
 from dualrev.numpy._shape import set_item
 from helpers import (AD, assert_tree_close, assert_tree_dtypes, dnp, dualrev, jax, jnp,
                      leaves, numerical_jacobian, seed_for, to_numpy, vdot)
-
-F32, F64 = np.float32, np.float64
+from table import F32, F64, TABLE, Arg, Case, ad, case, load_groups  # noqa: F401
 
 
 # ============================================================================ the table
-
-class Arg:
-    """A random float input: uniform in [lo, hi]; with ``signed``, |x| in [lo, hi]
-    with a random sign (for inputs that must stay away from zero)."""
-
-    def __init__(self, *shape, lo=-2.0, hi=2.0, signed=False, dtype=F64):
-        self.shape = tuple(shape)
-        self.lo, self.hi, self.signed = lo, hi, signed
-        self.dtype = np.dtype(dtype)
-
-    def sample(self, rng):
-        x = rng.uniform(self.lo, self.hi, size=self.shape)
-        if self.signed:
-            x = x * rng.choice([-1.0, 1.0], size=self.shape)
-        # Rounded to float32 so the float32 run of a case sees the very same point.
-        return np.asarray(x, dtype=F32).astype(self.dtype)
-
-    def strategy(self):
-        lo, hi = self.lo, self.hi
-        el = st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False,
-                       width=64)
-        if self.signed:
-            el = st.one_of(el, st.floats(-hi, -lo, allow_nan=False, allow_infinity=False,
-                                         allow_subnormal=False))
-        return hnp.arrays(F64, self.shape, elements=el).map(lambda a: a.astype(self.dtype))
-
-
-class Case:
-    """One way of calling a primitive: ``fn(m, *args)``.
-
-    ``args`` holds ``Arg`` (random, seeded by the case id) or fixed arrays;
-    ``diff`` lists the argnums differentiated (default: all); ``fd=False``
-    leaves the case out of the finite-difference test (non-smooth points,
-    float32 rounding).
-    """
-
-    def __init__(self, prim, name, fn, args, diff=None, fd=True):
-        self.prim, self.name, self.fn = prim, name, fn
-        self.args = tuple(args)
-        self.diff = tuple(range(len(self.args))) if diff is None else tuple(diff)
-        self.fd = fd
-
-    @property
-    def id(self):
-        return f"{self.prim}-{self.name}"
-
-    def __repr__(self):
-        return self.id
-
-    def inputs(self, dtype=None):
-        """Seeded inputs; with ``dtype``, every float input is cast to it."""
-        rng = np.random.default_rng(seed_for(self.id))
-        out = []
-        for a in self.args:
-            a = a.sample(rng) if isinstance(a, Arg) else np.array(a)
-            if dtype is not None and a.dtype.kind == "f":
-                a = a.astype(dtype)
-            out.append(a)
-        return out
-
-    def restricted(self, m, args):
-        """``fn(m, *args)`` as a function of the differentiated arguments only."""
-        def f(*d):
-            full = list(args)
-            for i, v in zip(self.diff, d):
-                full[i] = v
-            return self.fn(m, *full)
-        return f
-
-    def scalarised(self, m, args, w):
-        """``sum(w * fn(...))`` for a fixed weighting ``w`` of the output's shape."""
-        f = self.restricted(m, args)
-        return lambda *d: m.sum(f(*d) * w)
-
-    def diff_args(self, args):
-        return [args[i] for i in self.diff]
-
-    def argnums(self):
-        return tuple(range(len(self.diff)))
-
-
-TABLE = {}
-
-
-def case(prim, name, fn, *args, **kw):
-    TABLE.setdefault(prim, []).append(Case(prim, name, fn, args, **kw))
-
-
-def ad(m):
-    return AD[m]
-
 
 # ---------------------------------------------------------------- elementwise, unary
 
@@ -520,6 +428,7 @@ for _name in ("max", "min"):   # complex values are ordered lexicographically, a
     case(_name, "complex", lambda m, a, b, _n=_name: _r(m, getattr(m, _n)(_c(m, a, b), axis=1)),
          Arg(2, 3), Arg(2, 3))
 
+load_groups()
 CASES = [c for cs in TABLE.values() for c in cs]
 FD_CASES = [c for c in CASES if c.fd]
 assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"
@@ -592,13 +501,16 @@ def test_every_registered_primitive_has_a_table_entry():
 @params(CASES)
 def test_case_reaches_its_primitive(case, monkeypatch):
     """The primitive a case is listed under runs while differentiating the case
-    (seen by wrapping every registered primitive's ``impl``)."""
+    (seen by wrapping every registered primitive's ``impl``, every composite's
+    ``definition``)."""
     seen = set()
     for name, prim in dualrev.core.registry.items():
-        def spy(*a, _impl=prim.impl, _name=name, **k):
+        attr = "definition" if isinstance(prim, dualrev.core.Composite) else "impl"
+
+        def spy(*a, _impl=getattr(prim, attr), _name=name, **k):
             seen.add(_name)
             return _impl(*a, **k)
-        monkeypatch.setattr(prim, "impl", spy)
+        monkeypatch.setattr(prim, attr, spy)
     args = case.inputs()
     f = case.restricted(dnp, args)
     dualrev.jacfwd(f, case.argnums())(*case.diff_args(args))

@@ -7,7 +7,7 @@ pays nothing for them.
 from numpy import ndarray
 
 from ..backend import NUMPY_STRONG, NUMPY_TYPES, apply, is_foreign
-from ..core import _NOPARAMS, Tracer, strip
+from ..core import _NOPARAMS, Composite, Tracer, strip
 
 # What NumPy raises when a list it converts holds a traced value: Tracer.__array__
 # raises TypeError; a Tensor that requires grad raises RuntimeError.
@@ -73,6 +73,40 @@ def binary(prim, np_fn=None, doc=None):
             return fn(x, y)
     fn.method = method
     return _named(fn, prim.name, doc)
+
+
+def composite(np_fn, name=None, doc=None):
+    """Decorator: the dnp function of a composition of primitives (``definition``),
+    registered as a ``Composite``.  A call whose arguments (and the elements of list
+    or tuple arguments) are all NumPy arrays, NumPy scalars, Python values or None
+    runs ``np_fn``; any other (traced values, another library's arrays) runs the
+    definition.
+
+        >>> @composite(np.log2)
+        ... def log2(x):
+        ...     return log(x) / math.log(2)
+    """
+    def wrap(definition):
+        comp = Composite(name or np_fn.__name__, np_fn, definition)
+
+        def fn(*args, **kwargs):
+            if any(map(_needs_definition, args)) or any(map(_needs_definition, kwargs.values())):
+                return comp.definition(*args, **kwargs)
+            return comp.impl(*args, **kwargs)
+        fn.composite = comp
+        return _named(fn, comp.name.rsplit(".", 1)[-1], doc or definition.__doc__)
+    return wrap
+
+
+def _needs_definition(a):
+    """Whether a composite's argument a is traced, another library's array, or a list or
+    tuple holding one."""
+    c = a.__class__
+    if c is ndarray or c in NUMPY_TYPES:
+        return False
+    if c is list or c is tuple:
+        return any(map(_needs_definition, a))
+    return isinstance(a, Tracer) or is_foreign(a)
 
 
 def plain(x):

@@ -112,15 +112,29 @@ def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
     return fn(*inputs)
 
 
+def _counterpart(func):
+    """dualrev.numpy's function for the NumPy function func (``numpy.linalg.norm`` ->
+    ``dualrev.numpy.linalg.norm``), or None."""
+    where = _dnp()
+    module = getattr(func, "__module__", None) or "numpy"
+    for part in module.split(".")[1:]:
+        where = getattr(where, part, None)
+        if where is None:
+            return None
+    fn = getattr(where, func.__name__, None)
+    return None if fn is func else fn
+
+
 def __array_function__(self, func, types, args, kwargs):
-    fn = getattr(_dnp(), func.__name__, None)
-    if fn is None or fn is func:
+    fn = _counterpart(func)
+    if fn is None:
+        module = getattr(func, "__module__", None) or "numpy"
         hint = ""
         if func.__name__ == "copyto":   # what numpy.full and numpy.full_like fill with
             hint = (" (numpy.full and numpy.full_like with a traced fill value and an "
                     "untraced array call it: use dualrev.numpy.full or full_like)")
-        raise TypeError(f"numpy.{func.__name__} is not differentiable in dualrev{hint}; use the "
-                        f"dualrev.numpy functions on traced values")
+        raise TypeError(f"{module}.{func.__name__} is not differentiable in dualrev{hint}; use "
+                        f"the dualrev.numpy functions on traced values")
     return fn(*args, **kwargs)
 
 

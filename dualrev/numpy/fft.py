@@ -1,0 +1,3 @@
+"""dualrev.numpy.fft: numpy.fft's functions, differentiable."""
+
+__all__ = []

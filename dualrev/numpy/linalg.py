@@ -1,0 +1,3 @@
+"""dualrev.numpy.linalg: numpy.linalg's functions, differentiable."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""dualrev.scipy.linalg."""
+
+__all__ = []

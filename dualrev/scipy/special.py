@@ -1,0 +1,3 @@
+"""dualrev.scipy.special."""
+
+__all__ = []

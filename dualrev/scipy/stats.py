@@ -1,0 +1,3 @@
+"""dualrev.scipy.stats."""
+
+__all__ = []
