@@ -192,11 +192,20 @@ def pattern_rule(*names):
 
 def rule_for(prim):
     """The pattern rule of prim: its own, the generic one for a primitive declared
-    ``elementwise``, or None."""
+    ``elementwise``, or else ``_every_input`` (dense: correct for any primitive, and
+    as sparse as a primitive without structure, a determinant or a solve, is)."""
     rule = getattr(prim, "sparsity", None)
-    if rule is None and prim.elementwise:
-        rule = prim.sparsity = _elementwise
+    if rule is None:
+        rule = prim.sparsity = _elementwise if prim.elementwise else _every_input
     return rule
+
+
+def _every_input(prim, ans, pats, primals, params):
+    """Each output element depends on every input element any traced argument depends on."""
+    cols = _distinct(np.concatenate([p.indices for p in pats if p is not None]))
+    n = _size(np.shape(ans))
+    return _Rows(np.arange(n + 1, dtype=_I) * len(cols), np.tile(cols, n), pats[0].ncols
+                 if pats[0] is not None else next(p for p in pats if p is not None).ncols)
 
 
 @pattern_rule("add", "subtract", "multiply", "divide", "power", "maximum", "minimum",
@@ -353,13 +362,7 @@ class SparsityTrace(Trace):
         else:
             ans = apply(prim, primals, params)
             self.admit(ans)
-        rule = rule_for(prim)
-        if rule is None:
-            raise NotImplementedError(
-                f"primitive '{prim.name}' has no sparsity pattern rule, so the sparsity of "
-                f"a function using it cannot be detected; attach one with "
-                f"dualrev.sparsity.pattern_rule('{prim.name}'), or pass sparsity= yourself")
-        rows = rule(prim, ans, pats, primals, params)
+        rows = rule_for(prim)(prim, ans, pats, primals, params)
         if rows.nrows != _size(np.shape(ans)):   # pragma: no cover  (a rule's bug)
             raise AssertionError(f"the pattern rule of '{prim.name}' gave {rows.nrows} rows "
                                  f"for an output of shape {np.shape(ans)}")
