@@ -25,15 +25,16 @@ from ._reductions import _unbroadcast, amax, amin, max, mean, min, prod, sum  # 
 from ._shape import (broadcast_to, concatenate, expand_dims, getitem, moveaxis,  # noqa: F401
                      ravel, reshape, squeeze, stack, swapaxes, transpose)
 from . import _methods  # noqa: F401  (operators and methods of traced values)
-from . import _arrange, _products, _statistics, _ufuncs
+from . import _arrange, _indexing, _products, _statistics, _ufuncs
 from ._ufuncs import *  # noqa: F401,F403
 from ._statistics import *  # noqa: F401,F403
 from ._arrange import *  # noqa: F401,F403
+from ._indexing import *  # noqa: F401,F403
 from ._products import *  # noqa: F401,F403
 from . import fft, linalg  # noqa: F401,E402
 
 # Methods of traced values that each group of functions declares (``x.cumsum()`` ...).
-for _group in (_ufuncs, _statistics, _arrange, _products):
+for _group in (_ufuncs, _statistics, _arrange, _indexing, _products):
     for _name, _fn in _group.METHODS.items():
         setattr(_Tracer, _name, _fn)
 del _group

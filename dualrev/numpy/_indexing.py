@@ -1,0 +1,4 @@
+"""(group module: filled in below)"""
+
+__all__ = []
+METHODS = {}
