@@ -26,9 +26,20 @@ def _batch_size(args, batched):
     return next(np.shape(a)[0] for a, b in zip(args, batched) if b)
 
 
+def _xp_reshape(xp, x, shape):
+    """The library's reshape.  Dask reshapes only by merging or splitting axes; any other
+    reshape (2x3 to 3x2) is the two: all axes merged, then split."""
+    try:
+        return xp.reshape(x, shape)
+    except NotImplementedError:
+        if backend.library(x) != "dask":
+            raise
+        return xp.reshape(xp.reshape(x, (-1,)), shape)
+
+
 reshape_p = Primitive(
     "reshape", lambda x, *, shape, in_shape: np.reshape(x, shape),
-    xp=lambda xp, x, *, shape, in_shape: xp.reshape(x, shape),
+    xp=lambda xp, x, *, shape, in_shape: _xp_reshape(xp, x, shape),
     jvp=(lambda x_dot, ans, x, *, shape, in_shape: _reshape(x_dot, shape),),
     vjp=(lambda g, ans, x, *, shape, in_shape: _reshape(g, in_shape),),
     batch=lambda batched, x, *, shape, in_shape: _reshape(x, np.shape(x)[:1] + shape))
@@ -406,10 +417,15 @@ def _xp_getitem(xp, x, idx):
     """x[idx] on another library's array.  A basic index is the library's own (with a
     trailing Ellipsis: the standard asks for one where NumPy implies it); an index with
     arrays is a gather of the flattened array at the static positions NumPy finds.
-    Dask plans its chunks from host index arrays: it indexes natively."""
-    if backend.library(x) == "dask":
-        return x[idx]
+    Dask plans its chunks from host index arrays: it indexes natively where it can (one
+    index array, of at most one dimension), else by the positions in its flattened array."""
     items = idx if isinstance(idx, tuple) else (idx,)
+    if backend.library(x) == "dask":
+        arrays = [i for i in items if isinstance(i, np.ndarray)]
+        if len(arrays) <= 1 and all(np.ndim(i) <= 1 for i in arrays):
+            return x[idx]
+        pos = np.arange(int(np.prod(np.shape(x)))).reshape(np.shape(x))[idx]
+        return xp.reshape(xp.reshape(x, (-1,))[pos.reshape(-1)], pos.shape)
     if any(map(backend.is_foreign, items)):
         shape = tuple(np.shape(x))
         lin, s, k = _lead_positions(x, items, shape)
