@@ -24,7 +24,11 @@ Cases (see papers/performance.md):
   i  hessian of sum(tanh(A @ x) ** 2), n = 100
   j  per-example gradients (vmap of grad) of case f's MLP beside the batch's grad
   k  sparse_jacobian / sparse_hessian of tridiagonal problems, n = 100,000 (dualrev alone)
-  (h-k are built in benchmarks/vectorize.py)
+  l  grad of a Gaussian-process negative log marginal likelihood (cholesky,
+     solve_triangular, log det), n = 200
+  m  grad of a spectral loss through rfft / irfft on 2^16 samples
+  n  grad of a logsumexp Gaussian-mixture log-likelihood on 1e5 points
+  (h-k are built in benchmarks/vectorize.py, l-n in benchmarks/models.py)
 
 Results are printed as tables and written as JSON (--out); papers/make_tables.py
 turns that JSON into the tables of papers/performance.md.
@@ -118,8 +122,16 @@ TARGETS = {
                              "later calls ≤ 30× NumPy forward"),
     "k_hess": ("ratio", 30.0, "sparse_hessian of the Rosenbrock chain, n = {n:,}, "
                               "later calls ≤ 30× NumPy forward"),
+    # cases l-n (benchmarks/models.py): "× peer" as above, the peer PyTorch eager
+    "l": ("× peer", 1.5, "grad of a Gaussian-process NLL (cholesky, solve_triangular), "
+                         "n = 200: ≤ 1.5× PyTorch eager"),
+    "m": ("× peer", 1.5, "grad of a spectral loss through rfft/irfft, 2^16 samples: "
+                         "≤ 1.5× PyTorch eager"),
+    "n": ("× peer", 1.5, "grad of a Gaussian-mixture log-likelihood (logsumexp), 1e5 points: "
+                         "≤ 1.5× PyTorch eager"),
 }
 VECTOR_CASES = "hijk"
+MODEL_CASES = "lmn"
 
 
 def log(msg):
@@ -1033,7 +1045,7 @@ def print_tables(res):
             lines.append([label, _fmt(r["median_s"] * 1e3, 3), _fmt(r["ratio"]),
                           f"±{100 * r['iqr_rel']:.0f}%", _fmt(r["ratio_min"]) + note])
         table(c["title"], ["system", unit, "× NumPy fwd", "IQR", "× (min)"], lines)
-    if any(k[0] in VECTOR_CASES for k in cases):
+    if any(k[0] in VECTOR_CASES + MODEL_CASES for k in cases):
         from benchmarks.vectorize import vector_tables
         vector_tables(cases, table, out)
     for key, c in cases.items():
@@ -1148,7 +1160,7 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="smoke run: fewer rounds, shorter chains")
     p.add_argument("--out", help=f"JSON results file (default {os.path.relpath(DEFAULT_OUT, ROOT)}; "
                                  f"with --quick {os.path.relpath(QUICK_OUT, ROOT)})")
-    p.add_argument("--cases", default="abcdefg" + VECTOR_CASES,
+    p.add_argument("--cases", default="abcdefg" + VECTOR_CASES + MODEL_CASES,
                    help="which cases to run, e.g. 'ae' (default all)")
     p.add_argument("--systems", default=",".join(SYSTEMS),
                    help="comma-separated systems (default %(default)s); numpy is always run")
@@ -1286,6 +1298,13 @@ def main(argv=None):
                  lambda: vec.case_per_example(systems, vec_rounds, vec_min_time))
         run_cases("k", f"case k: sparse_jacobian / sparse_hessian, n = {vec.SPARSE_SIZE:,}",
                   lambda: vec.case_sparse(systems, vec_rounds, vec_min_time) or {})
+    if any(k in args.cases for k in MODEL_CASES):
+        from benchmarks import models
+        for key in MODEL_CASES:
+            if key in args.cases:
+                run_case(key, f"case {key}: {models.TITLES[key]}",
+                         lambda key=key: models.case_model(systems, key, vec_rounds,
+                                                           vec_min_time))
     run_case("d", f"case d: memory, grad of a {mem_ops}-op chain on {mem_size:,}-element arrays "
                   "(one subprocess per system)", case_d)
     for c in res["cases"].values():

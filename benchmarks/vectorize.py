@@ -673,7 +673,7 @@ def _merge(rows, new):
 
 def vector_tables(cases, table, out):
     """Tables of cases h-k, through compare.print_tables's ``table``; notes appended to ``out``."""
-    for key in [k for k in cases if k.startswith(("h", "i", "j", "k"))]:
+    for key in [k for k in cases if k.startswith(("h", "i", "j", "k", "l", "m", "n"))]:
         c = cases[key]
         if not c.get("rows"):
             continue
