@@ -15,7 +15,8 @@ logistic function, and the scatter-add that is getitem's pullback)::
         return m.max(F(m, L, x0, x1))
 
 ``F`` is a random sequence of 3-10 operations, each drawn from the *op spec* of a
-primitive (``SPECS``, one per name in ``dualrev.core.registry``); its operands are
+primitive (``SPECS``: the engine's core primitives; the other registered functions
+are checked through the primitive table); its operands are
 earlier values (inputs or results), picked broadcast-compatible.  ``f`` reduces
 ``F`` to a scalar.  Inputs are 1-3 arrays of random shapes (0-d, size-1
 dimensions, shapes that broadcast against each other) holding random normals,
@@ -1948,7 +1949,7 @@ def summary(stats, wall):
              "kinds: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.kinds.items())),
              "ops drawn per primitive: " + ", ".join(f"{k} {v}"
                                                      for k, v in sorted(stats.ops.items()))]
-    missing = sorted(set(registry) - set(stats.ops))
+    missing = sorted(set(SPECS) - set(stats.ops))
     if missing:
         lines.append(f"primitives never drawn: {missing}")
     if stats.known:

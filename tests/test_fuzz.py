@@ -43,9 +43,7 @@ def _seed_params():
 
 # ============================================================================ coverage
 
-def test_every_registered_primitive_has_an_op_spec():
-    missing = sorted(set(dualrev.core.registry) - set(fuzz.SPECS))
-    assert not missing, f"registered primitives with no op spec in tests/fuzz.py SPECS: {missing}"
+def test_every_op_spec_names_a_registered_primitive():
     stale = sorted(set(fuzz.SPECS) - set(dualrev.core.registry))
     assert not stale, f"op specs for names that are not registered primitives: {stale}"
 
@@ -57,7 +55,7 @@ def test_the_fixed_seeds_draw_every_primitive_and_kind():
         ops.update(op.spec for op in p.ops)
         kinds.add(p.kind)
         specials.add(p.special)
-    assert ops == set(dualrev.core.registry), sorted(set(dualrev.core.registry) - ops)
+    assert ops == set(fuzz.SPECS), sorted(set(fuzz.SPECS) - ops)
     assert kinds == {"real", "complex", "holo"}
     assert specials == {"smooth", "ties", "zeros", "nonsmooth", "infnan"}
 

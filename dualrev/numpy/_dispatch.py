@@ -98,6 +98,20 @@ def composite(np_fn, name=None, doc=None):
     return wrap
 
 
+def dispatching_composite(np_fn, name=None):
+    """Decorator: list a dnp function that composes primitives and does its own dispatch
+    (an untraced fast path, NumPy's argument checks) in the registry as a ``Composite``;
+    calls go through the registered definition."""
+    def wrap(fn):
+        comp = Composite(name or fn.__name__, np_fn, fn)
+
+        def call(*args, **kwargs):
+            return comp.definition(*args, **kwargs)
+        call.composite = comp
+        return _named(call, fn.__name__, fn.__doc__)
+    return wrap
+
+
 def _needs_definition(a):
     """Whether a composite's argument a is traced, another library's array, or a list or
     tuple holding one."""

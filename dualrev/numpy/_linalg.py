@@ -6,7 +6,7 @@ import numpy as np
 
 from ..batching import OneHots, _dense
 from ..core import Primitive, Tracer, bind, strip
-from ._dispatch import CONVERSION_ERRORS, array_of, plain, traced_arrays
+from ._dispatch import CONVERSION_ERRORS, array_of, dispatching_composite, plain, traced_arrays
 from ._elementwise import multiply, where
 from ._shape import _reshape, broadcast_to, expand_dims, lift_batch, moveaxis, ravel, swapaxes
 
@@ -424,6 +424,7 @@ def einsum(*operands, **kwargs):
         return einsum(*packed, **kwargs)
 
 
+@dispatching_composite(np.dot)
 def dot(a, b):
     """Differentiable ``numpy.dot``."""
     if plain(a) and plain(b):
@@ -444,6 +445,7 @@ def dot(a, b):
     return einsum(f"{sa},{sb}->{sa[:-1]}{sb[:-2]}{sb[-1]}", a, b)
 
 
+@dispatching_composite(np.outer)
 def outer(a, b):
     """Differentiable ``numpy.outer``."""
     if plain(a) and plain(b):

@@ -6,7 +6,7 @@ import numpy as np
 from .. import backend
 from ..backend import NUMPY_TYPES
 from ..core import Primitive, Tracer, bind, strip
-from ._dispatch import CONVERSION_ERRORS, plain, traced_array
+from ._dispatch import CONVERSION_ERRORS, dispatching_composite, plain, traced_array
 from ._elementwise import add, astype, divide, multiply, real
 from ._shape import (_broadcast_to, _normalize_axes, _reshape, broadcast_to, concatenate,
                      getitem, transpose)
@@ -191,6 +191,7 @@ def sum(a, ax, keepdims):
     return _sum(a, ax, keepdims)
 
 
+@dispatching_composite(np.mean)
 @_reduction("mean", "Differentiable ``numpy.mean``.")
 def mean(a, ax, keepdims):
     shape = backend.known_shape(a, "mean")

@@ -7,7 +7,7 @@ import numpy as np
 from ..batching import Batched, _dtype
 from .. import backend
 from ..core import Primitive, Tracer, bind, strip
-from ._dispatch import CONVERSION_ERRORS, plain, traced_array, traced_arrays
+from ._dispatch import CONVERSION_ERRORS, dispatching_composite, plain, traced_array, traced_arrays
 
 # NumPy's error for an axis out of range: what every axis check here raises.
 AxisError = np.exceptions.AxisError
@@ -564,6 +564,7 @@ def _resolve_shape(in_shape, shape):
     return shape
 
 
+@dispatching_composite(np.ravel)
 def ravel(a):
     """Differentiable ``numpy.ravel``."""
     return reshape(a, (-1,))
@@ -592,6 +593,7 @@ def transpose(a, axes=None):
     return bind(transpose_p, (a,), dict(axes=axes))
 
 
+@dispatching_composite(np.swapaxes)
 def swapaxes(a, axis1, axis2):
     """Differentiable ``numpy.swapaxes``."""
     try:
@@ -607,6 +609,7 @@ def swapaxes(a, axis1, axis2):
     return transpose(a, axes)
 
 
+@dispatching_composite(np.moveaxis)
 def moveaxis(a, source, destination):
     """Differentiable ``numpy.moveaxis``."""
     try:
@@ -662,6 +665,7 @@ def broadcast_to(array, shape):
     return bind(broadcast_to_p, (array,), dict(shape=shape))
 
 
+@dispatching_composite(np.expand_dims)
 def expand_dims(a, axis):
     """Differentiable ``numpy.expand_dims``."""
     try:
@@ -675,6 +679,7 @@ def expand_dims(a, axis):
     return _reshape(a, np.expand_dims(np.empty(shape, dtype=bool), axes).shape)
 
 
+@dispatching_composite(np.squeeze)
 def squeeze(a, axis=None):
     """Differentiable ``numpy.squeeze``."""
     try:
@@ -753,6 +758,7 @@ def concatenate(arrays, axis=0):
         return concatenate(traced_arrays(arrays), axis)
 
 
+@dispatching_composite(np.stack)
 def stack(arrays, axis=0):
     """Differentiable ``numpy.stack``."""
     arrays = tuple(arrays)
