@@ -146,6 +146,7 @@ def nondiff(np_fn, name=None):
                 raise
         return np_fn(*(strip_nested(a) for a in args),
                      **{k: strip_nested(v) for k, v in kwargs.items()})
+    fn.nondiff = True
     return _named(fn, name or np_fn.__name__,
                   f"``numpy.{np_fn.__name__}`` on the primal values; not differentiable "
                   "(its result is a constant to every transformation).")
