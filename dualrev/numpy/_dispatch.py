@@ -98,17 +98,51 @@ def composite(np_fn, name=None, doc=None):
     return wrap
 
 
-def dispatching_composite(np_fn, name=None):
-    """Decorator: list a dnp function that composes primitives and does its own dispatch
-    (an untraced fast path, NumPy's argument checks) in the registry as a ``Composite``;
-    calls go through the registered definition."""
+# What NumPy raises for bad arguments (AxisError is a ValueError and an IndexError).
+NUMPY_ERRORS = (ValueError, TypeError, IndexError)
+
+
+def numpy_first(np_fn, one_array=False):
+    """Decorator of a dnp function that checks its own arguments (naming itself in its
+    errors) before it binds primitives: a call whose arguments are all NumPy's or
+    Python's values runs ``np_fn`` at once; only if NumPy raises does the function run,
+    to raise its own error (or NumPy's again).  ``one_array``: only the first argument
+    (positional) can hold arrays, the others are metadata (axes, shapes)."""
+    def wrap(fn):
+        if one_array:
+            def call(a, *args, **kwargs):
+                if a.__class__ is ndarray or not _needs_definition(a):
+                    try:
+                        return np_fn(a, *args, **kwargs)
+                    except NUMPY_ERRORS:
+                        pass
+                return fn(a, *args, **kwargs)
+        else:
+            def call(*args, **kwargs):
+                if not (any(map(_needs_definition, args)) or
+                        any(map(_needs_definition, kwargs.values()))):
+                    try:
+                        return np_fn(*args, **kwargs)
+                    except NUMPY_ERRORS:
+                        pass
+                return fn(*args, **kwargs)
+        call.definition = fn
+        return _named(call, fn.__name__, fn.__doc__)
+    return wrap
+
+
+def dispatching_composite(np_fn, name=None, one_array=False):
+    """Decorator: ``numpy_first``, and the function listed in the registry as a
+    ``Composite`` (its definition: the decorated function)."""
     def wrap(fn):
         comp = Composite(name or fn.__name__, np_fn, fn)
 
-        def call(*args, **kwargs):
+        def definition(*args, **kwargs):
             return comp.definition(*args, **kwargs)
+        definition.__name__, definition.__doc__ = fn.__name__, fn.__doc__
+        call = numpy_first(np_fn, one_array)(definition)
         call.composite = comp
-        return _named(call, fn.__name__, fn.__doc__)
+        return call
     return wrap
 
 

@@ -6,7 +6,8 @@ import numpy as np
 from .. import backend
 from ..backend import NUMPY_TYPES
 from ..core import Primitive, Tracer, bind, strip
-from ._dispatch import CONVERSION_ERRORS, dispatching_composite, plain, traced_array
+from ._dispatch import (NUMPY_ERRORS, CONVERSION_ERRORS, array_of, dispatching_composite,
+                        holds_tracer, plain, traced_array)
 from ._elementwise import add, astype, divide, multiply, real
 from ._shape import (_broadcast_to, _normalize_axes, _reshape, broadcast_to, concatenate,
                      getitem, transpose)
@@ -166,19 +167,21 @@ def _prod(x, axis, keepdims):
 def _reduction(name, doc):
     """A dnp reduction from ``traced(a, axes, keepdims)``, its code for traced values
     (axes already checked: a sorted tuple, or None for all).  Untraced values go to
-    NumPy after the same axis check; a list holding traced values becomes one traced
-    array first."""
+    NumPy; where NumPy refuses the axis, the same axis check raises its error naming the
+    function.  A list holding traced values becomes one traced array first."""
     np_fn = getattr(np, name)
 
     def wrap(traced):
         def fn(a, axis=None, keepdims=False):
             if plain(a):
                 try:
-                    if axis is not None:
-                        _norm_axis(axis, np.ndim(a), name)
                     return np_fn(a, axis=axis, keepdims=keepdims)
-                except CONVERSION_ERRORS:
-                    a = traced_array(a)
+                except NUMPY_ERRORS:
+                    if not holds_tracer(a):
+                        if axis is not None:
+                            _norm_axis(axis, np.ndim(a), name)
+                        raise
+                a = array_of(a)
             return traced(a, _norm_axis(axis, np.ndim(a), name), keepdims)
         fn.__name__ = fn.__qualname__ = name
         fn.__doc__ = doc

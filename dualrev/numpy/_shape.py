@@ -7,7 +7,8 @@ import numpy as np
 from ..batching import Batched, _dtype
 from .. import backend
 from ..core import Primitive, Tracer, bind, strip
-from ._dispatch import CONVERSION_ERRORS, dispatching_composite, plain, traced_array, traced_arrays
+from ._dispatch import (CONVERSION_ERRORS, dispatching_composite, numpy_first, plain, traced_array,
+                        traced_arrays)
 
 # NumPy's error for an axis out of range: what every axis check here raises.
 AxisError = np.exceptions.AxisError
@@ -534,6 +535,7 @@ def _reshape(x, shape):
     return bind(reshape_p, (x,), dict(shape=shape, in_shape=in_shape))
 
 
+@numpy_first(np.reshape, one_array=True)
 def reshape(a, newshape=None, order="C", *, shape=None):
     """Differentiable ``numpy.reshape`` (C order)."""
     if shape is None:
@@ -564,12 +566,13 @@ def _resolve_shape(in_shape, shape):
     return shape
 
 
-@dispatching_composite(np.ravel)
+@dispatching_composite(np.ravel, one_array=True)
 def ravel(a):
     """Differentiable ``numpy.ravel``."""
     return reshape(a, (-1,))
 
 
+@numpy_first(np.transpose, one_array=True)
 def transpose(a, axes=None):
     """Differentiable ``numpy.transpose``."""
     if axes is not None:
@@ -593,7 +596,7 @@ def transpose(a, axes=None):
     return bind(transpose_p, (a,), dict(axes=axes))
 
 
-@dispatching_composite(np.swapaxes)
+@dispatching_composite(np.swapaxes, one_array=True)
 def swapaxes(a, axis1, axis2):
     """Differentiable ``numpy.swapaxes``."""
     try:
@@ -609,7 +612,7 @@ def swapaxes(a, axis1, axis2):
     return transpose(a, axes)
 
 
-@dispatching_composite(np.moveaxis)
+@dispatching_composite(np.moveaxis, one_array=True)
 def moveaxis(a, source, destination):
     """Differentiable ``numpy.moveaxis``."""
     try:
@@ -665,7 +668,7 @@ def broadcast_to(array, shape):
     return bind(broadcast_to_p, (array,), dict(shape=shape))
 
 
-@dispatching_composite(np.expand_dims)
+@dispatching_composite(np.expand_dims, one_array=True)
 def expand_dims(a, axis):
     """Differentiable ``numpy.expand_dims``."""
     try:
@@ -679,7 +682,7 @@ def expand_dims(a, axis):
     return _reshape(a, np.expand_dims(np.empty(shape, dtype=bool), axes).shape)
 
 
-@dispatching_composite(np.squeeze)
+@dispatching_composite(np.squeeze, one_array=True)
 def squeeze(a, axis=None):
     """Differentiable ``numpy.squeeze``."""
     try:
@@ -739,6 +742,7 @@ def _static_index_item(i):
     return i
 
 
+@numpy_first(np.concatenate, one_array=True)
 def concatenate(arrays, axis=0):
     """Differentiable ``numpy.concatenate``."""
     arrays = tuple(arrays)
@@ -758,7 +762,7 @@ def concatenate(arrays, axis=0):
         return concatenate(traced_arrays(arrays), axis)
 
 
-@dispatching_composite(np.stack)
+@dispatching_composite(np.stack, one_array=True)
 def stack(arrays, axis=0):
     """Differentiable ``numpy.stack``."""
     arrays = tuple(arrays)
