@@ -67,8 +67,14 @@ def _take(x, idx, axis):
     return getitem(x, index)
 
 
-def _real_dtype(x):
+def _npdt(x):
+    """x's dtype as NumPy's (another library's dtype object by its name)."""
     dt = backend.dtype(strip(x))
+    return dt if isinstance(dt, np.dtype) else np.dtype(str(dt).rsplit(".", 1)[-1])
+
+
+def _real_dtype(x):
+    dt = _npdt(x)
     if backend.kind(dt) == "c":
         return np.float32 if np.dtype(dt) == np.complex64 else np.float64
     if backend.kind(dt) == "f":
@@ -89,13 +95,22 @@ def _abs2(c):
 
 def _count(mask, axis, keepdims, dtype):
     """How many entries of the constant boolean mask are True over ``axis``, as dtype."""
-    return astype(_sum(mask, axis, keepdims), dtype)
+    return _sum(astype(mask, dtype), axis, keepdims)
 
 
 def _no_out(out, name):
     if out is not None:
         raise TypeError(f"{name}: out= cannot hold a traced result (traced arrays are "
                         f"immutable); use the returned value")
+
+
+def _like(v, x):
+    """A constant v (NumPy's or Python's) in the library of x, with x's dtype where x is
+    another library's array (its operations may refuse NumPy values); else v."""
+    xs = strip(x)
+    if not plain(v) or backend.foreign_namespace([xs]) is None:
+        return v
+    return backend.asarray(v, xs, backend.dtype(xs))
 
 
 def _stop(x):
@@ -240,7 +255,7 @@ def sort_complex(a):
         >>> dnp.sort_complex(x)      # complex128 for float64 x
     """
     a = array_of(a)
-    dt = np.sort_complex(np.zeros(0, backend.dtype(strip(a)))).dtype
+    dt = np.sort_complex(np.zeros(0, _npdt(a))).dtype
     return sort(astype(a, dt), axis=-1)
 
 
@@ -405,12 +420,12 @@ def ediff1d(ary, to_end=None, to_begin=None):
         >>> dnp.ediff1d(x, to_begin=0.0)
     """
     ary = ravel(array_of(ary))
-    dt = backend.dtype(strip(ary))
+    dt = _npdt(ary)
     parts = [diff(ary)]
     if to_begin is not None:
-        parts.insert(0, astype(ravel(array_of(to_begin)), dt))
+        parts.insert(0, astype(ravel(_like(array_of(to_begin), ary)), dt))
     if to_end is not None:
-        parts.append(astype(ravel(array_of(to_end)), dt))
+        parts.append(astype(ravel(_like(array_of(to_end), ary)), dt))
     return concatenate(parts) if len(parts) > 1 else parts[0]
 
 
@@ -423,7 +438,7 @@ def _gradient_axis(f, h, axis, edge_order):
     nd = len(_shape(f))
     s = lambda start, stop=None: _slice(f, axis, slice(start, stop))   # noqa: E731
     if len(_shape(h)) == 0:
-        inner = divide(subtract(s(2), s(None, -2)), multiply(h, 2.0))
+        inner = divide(divide(subtract(s(2), s(None, -2)), h), 2.0)
         if edge_order == 1:
             first = divide(subtract(s(1, 2), s(0, 1)), h)
             last = divide(subtract(s(-1), s(-2, -1)), h)
@@ -736,7 +751,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
         from ._shape import broadcast_to
         if _shape(scl) != _shape(avg):
             scl = broadcast_to(scl, _shape(avg))
-        return avg, astype(scl, backend.dtype(strip(avg)))
+        return avg, astype(scl, _npdt(avg))
     return avg
 
 
@@ -768,6 +783,7 @@ def _quantile(a, q, axis, method, keepdims, nan, name, scale=1.0):
         if np.any(qa < 0) or np.any(qa > scale) or np.any(np.isnan(qa)):
             raise ValueError(f"{'Percentiles' if scale == 100 else 'Quantiles'} must be in "
                              f"the range [0, {int(scale) if scale == 100 else 1}]")
+    dt = np.result_type(_npdt(a), qs if isinstance(qs, (int, float)) else _npdt(qs))
     if scale != 1.0:
         q, qs = divide(q, scale), divide(qs, scale)
     shape = _shape(a)
@@ -790,9 +806,10 @@ def _quantile(a, q, axis, method, keepdims, nan, name, scale=1.0):
     lead = (1,) * len(qshape)
     qb = _reshape(q, qshape + (1,) * len(rshape)) if rshape and qshape else q
     qbs = strip(qb)
-    pos_s = multiply(qbs, subtract(cnt, 1))
+    cm1 = cnt - 1 if isinstance(cnt, int) else subtract(cnt, 1)
+    pos_s = multiply(qbs, cm1)
     low_s = floor(pos_s)
-    top = maximum(subtract(cnt, 1), 0)
+    top = max(cnt - 1, 0) if isinstance(cnt, int) else maximum(subtract(cnt, 1), 0)
     low_i = astype(minimum(maximum(low_s, 0), top), np.intp)
     high_i = astype(minimum(maximum(ceil(pos_s), 0), top), np.intp)
     grid = tuple(np.arange(k).reshape(lead + tuple(-1 if j == i else 1
@@ -804,7 +821,7 @@ def _quantile(a, q, axis, method, keepdims, nan, name, scale=1.0):
                                   getitem(order, i),))
 
     if method == "linear":
-        w = astype(subtract(multiply(qb, subtract(cnt, 1)), low_s), rdt)
+        w = _like(astype(subtract(multiply(qb, cm1), low_s), rdt), x)
         lo, hi = at(low_i), at(high_i)
         out = add(multiply(lo, subtract(1, w)), multiply(hi, w))
     elif method == "lower":
@@ -829,7 +846,7 @@ def _quantile(a, q, axis, method, keepdims, nan, name, scale=1.0):
             out = where(isnan(last), np.nan, out)
     if keepdims:
         out = _reshape(out, qshape + tuple(1 if i in axes else k for i, k in enumerate(shape)))
-    return out
+    return out if _npdt(out) == dt else astype(out, dt)
 
 
 def _quantile_fn(np_fn, name, nan, scale, doc):
@@ -917,7 +934,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     if y is not None:
         X = concatenate([X, _rows(y, rowvar, "cov")], 0)
     if dtype is None:
-        dtype = np.result_type(backend.dtype(strip(X)), np.float64)
+        dtype = np.result_type(_npdt(X), np.float64)
     X = astype(X, dtype)
     if ddof is None:
         ddof = 0 if bias else 1
@@ -934,6 +951,8 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         w = f.astype(np.float64)
     if aweights is not None:
         aw = array_of(aweights)
+        if _npdt(aw) != np.float64:     # as NumPy: float64 weights
+            aw = astype(aw, np.float64)
         aws = strip(aw)
         if np.ndim(aws) > 1 or _shape(aw)[0] != N:
             raise RuntimeError("incompatible numbers of samples and aweights")
