@@ -17,7 +17,8 @@ from .. import backend
 from ..core import Composite, Primitive, Tracer, bind, strip
 from ._dispatch import (CONVERSION_ERRORS, array_of, composite, dispatching_composite,
                         holds_tracer, plain)
-from ._elementwise import (add, astype, divide, multiply, power, remainder, subtract, where)
+from ._elementwise import (add, astype, divide, multiply, nonzero, power, remainder, subtract,
+                           where)
 from ._reductions import _sum, max as _max, min as _min, prod as _prod
 from ._shape import (_indexed_shape, _normalize_axes, _reshape, _scatter, _static_index,
                      broadcast_to, concatenate, getitem, moveaxis, set_item, stack)
@@ -204,7 +205,7 @@ def _no_out(out, who):
 
 
 @composite(np.take)
-def take(a, indices, axis=None, out=None, mode="raise"):
+def _take(a, indices, axis=None, out=None, mode="raise"):
     """Differentiable ``numpy.take`` (mode 'raise', 'wrap' or 'clip', as NumPy; out of
     range raises IndexError where JAX's default fills with NaN).
 
@@ -222,6 +223,18 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     if not isinstance(i, Tracer) and np.ndim(i) == 0:
         i = int(i)
     return getitem(a, (slice(None),) * axis + (i,))
+
+
+def take(a, indices, axis=None, out=None, mode="raise"):
+    if a.__class__ is np.ndarray and not isinstance(indices, Tracer):
+        try:
+            return np.take(a, indices, axis, out, mode)
+        except CONVERSION_ERRORS:       # a list holding traced values
+            pass
+    return _take(a, indices, axis, out, mode)
+
+
+take.__doc__, take.composite = _take.__doc__, _take.composite
 
 
 def _along_axis_index(shape, indices, axis, who):
@@ -369,7 +382,7 @@ def _static_mask(condition, who):
 
 
 @composite(np.compress)
-def compress(condition, a, axis=None, out=None):
+def _compress(condition, a, axis=None, out=None):
     """Differentiable ``numpy.compress``: the slices of ``a`` along ``axis`` where the
     (constant) condition is true.
 
@@ -390,6 +403,18 @@ def compress(condition, a, axis=None, out=None):
         raise IndexError(f"index {i[-1]} is out of bounds for axis {axis} with size "
                          f"{shape[axis]}")
     return getitem(a, (slice(None),) * axis + (i,))
+
+
+def compress(condition, a, axis=None, out=None):
+    if a.__class__ is np.ndarray and not isinstance(condition, Tracer):
+        try:
+            return np.compress(condition, a, axis, out)
+        except CONVERSION_ERRORS:
+            pass
+    return _compress(condition, a, axis, out)
+
+
+compress.__doc__, compress.composite = _compress.__doc__, _compress.composite
 
 
 @composite(np.extract)
@@ -502,16 +527,19 @@ def _segments(xps, xs):
 
 def _np_interp(x, xp, fp, left=None, right=None, period=None):
     """NumPy's interp, in single precision where the inputs are (NumPy's is double)."""
-    out = np.interp(x, xp, fp, left, right, period)
+    return _single_out(np.interp(x, xp, fp, left, right, period), x, xp, fp)
+
+
+def _single_out(out, x, xp, fp):
     arrays = [v for v in (x, xp, fp) if isinstance(v, (np.ndarray, np.generic))]
-    if arrays and all(v.dtype in (np.float32, np.complex64) or v.dtype.kind in "iub"
-                      for v in arrays) and any(v.dtype.kind in "fc" for v in arrays):
-        out = out.astype(np.complex64 if np.iscomplexobj(out) else np.float32)
+    if any(v.dtype.char in "fF" for v in arrays) and all(
+            v.dtype.char in "fF" or v.dtype.kind in "iub" for v in arrays):
+        out = out.astype(np.complex64 if out.dtype.kind == "c" else np.float32)
     return out
 
 
 @composite(_np_interp, name="interp")
-def interp(x, xp, fp, left=None, right=None, period=None):
+def _interp(x, xp, fp, left=None, right=None, period=None):
     """Differentiable ``numpy.interp``: piecewise-linear interpolation, differentiable in
     x, xp and fp (and left/right).  At a sample point the derivative in x is the slope
     of the segment to its right (of the last segment at xp[-1]), as JAX; where two
@@ -566,6 +594,21 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     f = where(xs < first, getitem(fp, 0) if left is None else left, f)
     f = where(xs > last, getitem(fp, -1) if right is None else right, f)
     return _reshape(f, shape)
+
+
+def interp(x, xp, fp, left=None, right=None, period=None):
+    cx = x.__class__
+    if (cx is np.ndarray or cx is float or cx is int) and xp.__class__ is np.ndarray and \
+            fp.__class__ is np.ndarray:
+        out = np.interp(x, xp, fp, left, right, period)
+        if fp.dtype.char in "fF" or xp.dtype.char in "fF" or (
+                cx is np.ndarray and x.dtype.char in "fF"):
+            return _single_out(out, x, xp, fp)
+        return out
+    return _interp(x, xp, fp, left, right, period)
+
+
+interp.__doc__, interp.composite = _interp.__doc__, _interp.composite
 
 
 # ---------------------------------------------------------------- unwrap
@@ -720,7 +763,7 @@ class _IndexUpdateRef:
 
     def _values(self, values):
         """values in x's dtype (JAX casts them)."""
-        if isinstance(values, (int, float)) and not isinstance(values, bool):
+        if type(values) in (int, float):
             return values
         values = _arr(values)
         dt = backend.dtype(strip(self.array))
@@ -791,7 +834,7 @@ def _extreme_fill(x, lowest_wins):
 # ---------------------------------------------------------------- methods of traced values
 
 def _take_method(self, indices, axis=None, out=None, mode="raise"):
-    return take(self, indices, axis, out, mode)
+    return _take(self, indices, axis, out, mode)
 
 
 def _compress_method(self, condition, axis=None, out=None):
@@ -808,4 +851,4 @@ def _diagonal_method(self, offset=0, axis1=0, axis2=1):
 
 METHODS = {"at": property(_IndexUpdateHelper), "take": _take_method,
            "compress": _compress_method, "choose": _choose_method,
-           "diagonal": _diagonal_method}
+           "diagonal": _diagonal_method, "nonzero": lambda self: nonzero(self)}
