@@ -236,3 +236,18 @@ def test_diag_of_a_vector_is_a_scatter_and_diagonal_its_transpose():
         np.testing.assert_array_equal(jac, jax.jacrev(lambda v: jnp.diag(v, k))(v))
         np.testing.assert_allclose(numerical_jacobian(lambda v: dnp.diag(v, k), [v], 0), jac,
                                    atol=1e-8)
+
+
+def test_at_updates_on_array_api_strict_arrays():
+    xs = pytest.importorskip("array_api_strict")
+    dev = xs.Device("device1")
+    x, v = RNG.uniform(0.5, 2, (3, 2)), RNG.uniform(0.5, 2, (3, 2))
+    idx = np.array([0, 2, 0])
+    for op in ("set", "add", "multiply", "max", "power"):
+        f = lambda x, v, op=op: dnp.sum(getattr(x.at[idx], op)(v) ** 2)
+        got = dualrev.grad(f, (0, 1))(xs.asarray(x, device=dev), xs.asarray(v, device=dev))
+        want = dualrev.grad(f, (0, 1))(x, v)
+        for g, w in zip(got, want):
+            assert g.device == dev
+            np.testing.assert_allclose(np.asarray(xs.asarray(g, device=xs.Device("CPU_DEVICE"))),
+                                       w, err_msg=op)
