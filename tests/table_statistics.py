@@ -42,8 +42,8 @@ case("nancumprod", "nans", lambda m, x: m.nancumprod(_nans(m, x)), Arg(3, 4))
 
 # ---------------------------------------------------------------- differences, integrals
 case("diff", "n2_axis0", lambda m, x: m.diff(x, n=2, axis=0), Arg(4, 2))
-case("diff", "prepend_append", lambda m, x, p: m.diff(x, prepend=p, append=x[:, :1] * 2.0), Arg(2, 3),
-     Arg(2, 1))
+case("diff", "prepend_append", lambda m, x, p: m.diff(x, prepend=p, append=x[:, :1] * 2.0),
+     Arg(2, 3), Arg(2, 1))
 case("diff", "complex", lambda m, a, b: _r(m, m.diff(_c(m, a, b)) ** 2), Arg(4), Arg(4))
 case("ediff1d", "to_begin_end", lambda m, x, b: m.ediff1d(x, to_begin=b, to_end=2.0),
      Arg(2, 3), Arg(2))

@@ -217,3 +217,13 @@ def test_what_traced_values_do_not_support_is_named():
         _traced(lambda x: dnp.cumsum(x, out=np.empty(12)))
     with pytest.raises(NotImplementedError, match="where= and initial="):
         _traced(lambda x: dnp.nansum(x, initial=1.0))
+
+
+def test_var_with_mean_and_where_against_jax():
+    mask = np.array([True, False, True, True])
+    for kw in (dict(axis=1, mean=np.mean(X, axis=1, keepdims=True)),
+               dict(axis=1, where=mask, ddof=1), dict(axis=0, correction=1, keepdims=True)):
+        f = lambda m, x: m.std(x, **kw) + m.var(x, **kw)   # noqa: E731
+        np.testing.assert_allclose(f(dnp, X), f(np, X))
+        np.testing.assert_allclose(dualrev.jacrev(lambda x: f(dnp, x))(X),
+                                   jax.jacrev(lambda x: f(jnp, x))(X), atol=1e-12)

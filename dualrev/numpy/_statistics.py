@@ -7,7 +7,6 @@ derivative of every order statistic (sort, partition, median, quantiles, ptp)
 is the permutation of the tangent that the ordering makes; ties are broken by
 a stable sort, as JAX.
 """
-import math
 import operator
 import warnings
 
@@ -16,8 +15,8 @@ import numpy as np
 from .. import backend
 from ..core import Primitive, bind, strip
 from ._dispatch import array_of, dispatching_composite, numpy_first, plain
-from ._elementwise import (add, astype, ceil, conj, divide, floor, isnan, maximum, minimum, multiply,  # noqa: F401
-                           real, sqrt, subtract, where)
+from ._elementwise import (add, astype, ceil, conj, divide, floor, isnan, maximum, minimum,
+                           multiply, real, sqrt, subtract, where)
 from ._elementwise import where as _where
 from ._reductions import _norm_axis, _sum, max as _max, min as _min, mean as _mean, prod
 from ._reductions import sum as _rsum
