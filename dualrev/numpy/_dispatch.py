@@ -4,6 +4,8 @@ Lists and tuples holding traced values are turned into one traced array
 (``array_of``) only after NumPy failed to convert them, so the untraced path
 pays nothing for them.
 """
+import inspect
+
 from numpy import ndarray
 
 from ..backend import NUMPY_STRONG, NUMPY_TYPES, apply, is_foreign
@@ -172,7 +174,7 @@ def nondiff(np_fn, name=None):
             from ..batching import nondiff_batched      # a value batched by vmap
             return nondiff_batched(fn, np_fn, args_s, kwargs_s)
         if any(map(is_foreign, args_s)) or any(map(is_foreign, kwargs_s.values())):
-            return foreign_nondiff(np_fn.__name__, args_s, kwargs_s)
+            return foreign_nondiff(np_fn.__name__, *_keywords(np_fn, args_s, kwargs_s))
         try:
             return np_fn(*args_s, **kwargs_s)
         except CONVERSION_ERRORS:
@@ -184,6 +186,28 @@ def nondiff(np_fn, name=None):
     return _named(fn, name or np_fn.__name__,
                   f"``numpy.{np_fn.__name__}`` on the primal values; not differentiable "
                   "(its result is a constant to every transformation).")
+
+
+# Parameters the array API standard makes keyword-only.
+_KEYWORD_ONLY = frozenset({"axis", "keepdims", "kind", "order", "dtype", "stable", "descending"})
+
+
+def _keywords(np_fn, args, kwargs):
+    """``(args, kwargs)`` with the positional arguments that np_fn names as one of the
+    standard's keyword-only parameters (argsort's axis) passed by keyword."""
+    if len(args) <= 1:
+        return args, kwargs
+    try:
+        names = list(inspect.signature(np_fn).parameters)
+    except (TypeError, ValueError):      # ufuncs: positional arrays only
+        return args, kwargs
+    keep, kwargs = [], dict(kwargs)
+    for i, a in enumerate(args):
+        if i > 0 and i < len(names) and names[i] in _KEYWORD_ONLY:
+            kwargs[names[i]] = a
+        else:
+            keep.append(a)
+    return keep, kwargs
 
 
 # NumPy's names whose array-API function is named differently.
