@@ -84,3 +84,56 @@ case("scipy.special.softmax", "all", lambda m, x: sp(m).softmax(x), Arg(2, 2))
 case("scipy.special.log_softmax", "axis0", lambda m, x: sp(m).log_softmax(x, axis=0), Arg(3, 2))
 case("scipy.special.log_softmax", "neg_inf", lambda m, x: sp(m).log_softmax(x, axis=1),
      _NEG_INF, fd=False)
+
+# ================================================================ stats
+_POS = dict(lo=0.5, hi=2.0)
+
+
+def _dist(dist, fname, name, fn, *args, **kw):
+    case(f"scipy.stats.{dist}.{fname}", name, fn, *args, **kw)
+
+
+for _f in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
+    _strict = None if "pdf" in _f else _NS
+    _dist("norm", _f, "loc_scale", lambda m, x, l, s, _f=_f: getattr(st(m).norm, _f)(x, l, s),
+          Arg(2, 3), Arg(3), Arg(3, **_POS), strict=_strict)
+_dist("norm", "logpdf", "standard", lambda m, x: st(m).norm.logpdf(x), Arg(4))
+_dist("norm", "ppf", "loc_scale", lambda m, q, l, s: st(m).norm.ppf(q, l, s),
+      Arg(2, 3, lo=0.05, hi=0.95), Arg(3), Arg(3, **_POS), strict=_NS)
+for _f in ("logpdf", "pdf"):
+    _dist("t", _f, "df_loc_scale", lambda m, x, df, l, s, _f=_f: getattr(st(m).t, _f)(x, df, l, s),
+          Arg(2, 3), Arg(3, lo=1.0, hi=5.0), Arg(3), Arg(3, **_POS), strict=_NS)
+_dist("t", "logpdf", "const_df", lambda m, x: st(m).t.logpdf(x, 3.0), Arg(4))
+for _dname in ("cauchy", "logistic", "laplace"):
+    for _f in ("logpdf", "pdf", "cdf", "logcdf"):
+        if _f == "logcdf" and _dname != "cauchy":
+            continue   # JAX has none
+        _dist(_dname, _f, "loc_scale",
+              lambda m, x, l, s, _f=_f, _d=_dname: getattr(getattr(st(m), _d), _f)(x, l, s),
+              Arg(2, 3), Arg(3), Arg(3, **_POS))
+_dist("laplace", "cdf", "both_sides", lambda m, x: st(m).laplace.cdf(x, 0.25, 1.5),
+      np.array([-30.0, -1.0, 0.5, 1.0, 30.0]))
+for _f in ("logpdf", "pdf"):
+    _dist("gamma", _f, "a_loc_scale",
+          lambda m, x, a, l, s, _f=_f: getattr(st(m).gamma, _f)(x, a, l, s),
+          Arg(2, 3, lo=0.5, hi=3), Arg(3, lo=0.5, hi=3), Arg(3, lo=-0.4, hi=0.4), Arg(3, **_POS),
+          strict=_NS)
+    _dist("beta", _f, "a_b", lambda m, x, a, b, _f=_f: getattr(st(m).beta, _f)(x, a, b),
+          Arg(2, 3, lo=0.1, hi=0.9), Arg(3, lo=0.5, hi=3), Arg(3, lo=0.5, hi=3), strict=_NS)
+# Outside the support: -inf (density 0), derivative 0.
+_dist("gamma", "logpdf", "outside", lambda m, x, a: st(m).gamma.logpdf(x, a),
+      np.array([-1.0, 0.5, 2.0]), Arg(3, lo=0.5, hi=3), strict=_NS, fd=False)
+# (beta's, where JAX's derivative in a is nan, in test_scipy.py.)
+for _f in ("logpmf", "pmf"):
+    _dist("poisson", _f, "mu", lambda m, k, mu, _f=_f: getattr(st(m).poisson, _f)(k, mu),
+          np.array([[0.0, 1.0, 4.0], [2.0, 3.0, 7.0]]), Arg(2, 3, **_POS), diff=(1,),
+          strict=_NS)
+_dist("poisson", "logpmf", "outside_loc", lambda m, k, mu: st(m).poisson.logpmf(k, mu, 1.0),
+      np.array([0.0, 1.0, 4.0, 3.5]), Arg(4, **_POS), diff=(1,), strict=_NS, fd=False)
+_dist("dirichlet", "logpdf", "full", lambda m, x, a: st(m).dirichlet.logpdf(x, a),
+      np.array([0.2, 0.3, 0.5]), Arg(3, lo=0.5, hi=3), diff=(1,), strict=_NS)
+_dist("dirichlet", "logpdf", "one_fewer_batched", lambda m, x, a: st(m).dirichlet.logpdf(x, a),
+      Arg(2, 4, lo=0.05, hi=0.45), Arg(3, lo=0.5, hi=3), strict=_NS)
+_dist("dirichlet", "pdf", "full", lambda m, x, a: st(m).dirichlet.pdf(x, a),
+      np.array([[0.2, 0.6], [0.3, 0.1], [0.5, 0.3]]), Arg(3, lo=0.5, hi=3), diff=(1,),
+      strict=_NS)
