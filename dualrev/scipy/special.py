@@ -81,7 +81,7 @@ def _elementwise(math_fn):
 
     def fn(x):
         dt = _float_dtype(x)
-        return _out(ufunc(np.asarray(x, np.float64)).astype(np.float64), dt)
+        return _out(np.asarray(ufunc(np.asarray(x, np.float64)), np.float64), dt)
     return fn
 
 
@@ -261,7 +261,7 @@ def _erfinv_np(y):
 
 
 def _erfcx_np(x):
-    """exp(x^2) erfc(x); above 5 the asymptotic series 1 / (x sqrt(pi)) sum (-1)^k
+    """exp(x^2) erfc(x); above 8 the asymptotic series 1 / (x sqrt(pi)) sum (-1)^k
     (2k - 1)!! / (2 x^2)^k."""
     dt = _float_dtype(x)
     (x,) = _as64(x)
@@ -272,7 +272,7 @@ def _erfcx_np(x):
         for k in range(25, 0, -1):
             series = 1.0 - (2 * k - 1) * t * series
         tail = series / (x * _SQRT_PI)
-    return _out(np.where(x < 5, direct, tail), dt)
+    return _out(np.where(x < 8, direct, tail), dt)
 
 
 def _i0_np(x):
@@ -666,13 +666,14 @@ def _lse_weights(ans, a, b, axis, keepdims, signed):
     lse = ans if keepdims else _kept(ans, shape, axis)
     e = dnp.exp(a - lse)
     if signed:
-        e = e * _lse_sign(strip(a), strip(b), strip(lse), axis)
+        e = e * _lse_sign(strip(a), strip(b), axis)
     return (e if b is None else b * e), e
 
 
-def _lse_sign(a, b, lse, axis):
-    """The sign of sum(b exp(a)) (constant): that of sum(b exp(a - lse)), which is +-1."""
-    e = dnp.exp(a - lse)
+def _lse_sign(a, b, axis):
+    """The sign of sum(b exp(a)) (a constant: a and b are untraced)."""
+    m = dnp.max(a, axis=axis, keepdims=True)
+    e = dnp.exp(a - dnp.where(dnp.isfinite(m), m, 0.0))
     return dnp.sign(dnp.sum(e if b is None else b * e, axis=axis, keepdims=True))
 
 
@@ -720,7 +721,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         out = _lse_np(a_, b_, axis=axes, keepdims=keepdims, signed=signed)
         if not signed:
             return out
-        return out, _sign_np(a_, b_, out, axes, keepdims)
+        return out, _sign_np(a_, b_, axes, keepdims)
     if b is not None:
         shape = np.broadcast_shapes(np.shape(strip(a)), np.shape(strip(b)))
         a, b = dnp.broadcast_to(a, shape), dnp.broadcast_to(b, shape)
@@ -729,16 +730,14 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     out = bind(_logsumexp_p, args, dict(axis=axes, keepdims=bool(keepdims), signed=signed))
     if not signed:
         return out
-    lse = out if keepdims else _kept(strip(out), np.shape(strip(a)), axes)
-    sign = _lse_sign(strip(a), None if b is None else strip(b), strip(lse), axes)
+    sign = _lse_sign(strip(a), None if b is None else strip(b), axes)
     return out, (sign if keepdims else dnp.reshape(sign, np.shape(strip(out))))
 
 
-def _sign_np(a, b, out, axes, keepdims):
-    lse = out if keepdims else np.reshape(out, tuple(1 if i in axes else n
-                                                      for i, n in enumerate(a.shape)))
+def _sign_np(a, b, axes, keepdims):
+    m = np.max(a, axis=axes, keepdims=True) if a.size else np.zeros(())
     with np.errstate(invalid="ignore"):
-        e = np.exp(a - lse)
+        e = np.exp(a - np.where(np.isfinite(m), m, 0))
         s = np.sign(np.sum(e if b is None else b * e, axis=axes, keepdims=keepdims))
     return s[()] if isinstance(s, np.ndarray) and s.ndim == 0 else s
 
