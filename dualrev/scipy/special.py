@@ -66,12 +66,20 @@ def _impl(name, fallback=None):
     return impl
 
 
-def _weak(fn):
-    """fn(x, y) in the dtype NumPy's promotion gives x and y with Python numbers weak
-    (SciPy's two-argument functions promote 1.0 and float32 values to float64)."""
+def _weak(name, fallback):
+    """``_impl`` of a two-argument function, in the dtype NumPy's promotion gives x and y
+    with Python numbers weak (SciPy's promote 1.0 and float32 values to float64)."""
+    sc = getattr(_scipy, name, None)
+
     def impl(x, y):
-        return _out(fn(x, y), np.result_type(x, y, 1.0))
-    impl.__name__ = impl.__qualname__ = fn.__name__
+        if _scipy is None:
+            out = fallback(x, y)
+        else:
+            out = sc(x, y)
+            if x.__class__ is np.ndarray and y.__class__ is np.ndarray and x.dtype == y.dtype:
+                return out
+        return _out(out, np.result_type(x, y, 1.0))
+    impl.__name__ = impl.__qualname__ = name
     return impl
 
 
@@ -447,7 +455,7 @@ The digamma function psi = gammaln', differentiable: psi' = polygamma(1, .).
 psi(0) = -inf (as SciPy; JAX gives nan), nan at the negative integers.
 
     >>> digamma(1.0)                # -euler_gamma = -0.5772156649015329""")
-betaln = _binary("betaln", _weak(_impl("betaln", _betaln_np)),
+betaln = _binary("betaln", _weak("betaln", _betaln_np),
                  lambda a, b, ans: digamma(a) - digamma(a + b),
                  lambda a, b, ans: digamma(b) - digamma(a + b), """\
 log|B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b), differentiable in both:
@@ -522,7 +530,7 @@ def _xp_arrays(xp, x, y):
             y if backend.is_foreign(y) else backend.asarray(y, like, backend.dtype(like)))
 
 
-xlogy = _binary("xlogy", _weak(_impl("xlogy", _xlogy_np)),
+xlogy = _binary("xlogy", _weak("xlogy", _xlogy_np),
                 lambda x, y, ans: dnp.log(y),
                 lambda x, y, ans: x / _nonzero_x(x, y, 0), """\
 x * log(y), 0 where x = 0 (even at y = 0), differentiable in both: d/dx = log(y),
@@ -530,7 +538,7 @@ d/dy = x / y.  At x = 0 and y = 0, d/dy is 0 (the partial derivative of the func
 which is 0 along x = 0; JAX gives nan) and d/dx is -inf (as JAX).
 
     >>> xlogy(0.0, 0.0)             # 0.0""", xp=_xp_xlogy(lambda xp, y: xp.log(y)))
-xlog1py = _binary("xlog1py", _weak(_impl("xlog1py", _xlog1py_np)),
+xlog1py = _binary("xlog1py", _weak("xlog1py", _xlog1py_np),
                   lambda x, y, ans: xlog1py(1.0, y),
                   lambda x, y, ans: x / (_nonzero_x(x, y, -1) + 1), """\
 x * log1p(y), 0 where x = 0 (even at y = -1), differentiable in both: d/dx = log1p(y),
