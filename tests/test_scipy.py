@@ -239,3 +239,9 @@ def test_errors():
         dst.dirichlet.logpdf(np.ones((2, 2)) / 2, np.ones((2, 2)))
     with pytest.raises(ValueError, match="one entry fewer"):
         dst.dirichlet.logpdf(np.ones(5) / 5, np.ones(3))
+
+
+def test_lists_holding_traced_values():
+    assert grad(lambda x: dsp.logsumexp([x, 2 * x, 0.0]))(0.0) == pytest.approx(1.0)
+    assert grad(lambda x: dsp.softmax([x, 0.0])[0])(0.0) == pytest.approx(0.25)
+    assert grad(lambda x: dsp.log_softmax([x, 0.0])[1])(0.0) == pytest.approx(-0.5)
