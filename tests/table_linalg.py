@@ -2,8 +2,11 @@
 
 Eigenvectors and singular vectors are defined up to a sign (a phase): the cases check
 functions of them that do not depend on it (|v|^2, products rebuilding a matrix), as
-JAX's own tests do.  Identity matrices are passed as fixed arguments (a case's own NumPy
-constants would not run on other libraries' arrays).
+JAX's own tests do.  Inputs are fixed matrices with well-separated eigenvalues and
+singular values plus small random perturbations (drawn by hypothesis too): a random
+matrix may come near a repeated eigenvalue or a singular matrix, where the derivatives
+blow up.  The fixed matrices (and identities) are arguments (a case's own NumPy constants
+would not run on other libraries' arrays).
 """
 import numpy as np
 
@@ -12,7 +15,14 @@ from table import Arg, case
 
 _NOT_STD = "not in the array API standard"
 _DASK = "not in dask.array.linalg"
-I2, I3 = np.eye(2), np.eye(3)
+I3 = np.eye(3)
+P = dict(lo=-0.1, hi=0.1)
+B3 = np.array([[3.0, 0.5, 0.2], [0.3, -2.0, 0.4], [0.1, 0.6, 1.0]])     # eigenvalues near 3, -2, 1
+C3 = np.array([[1.0, -2.0, 0.3], [1.5, 0.5, 0.2], [0.1, 0.4, -1.0]])    # a complex pair
+S3 = np.array([[3.0, 0.4, 0.2], [0.4, 1.0, 0.3], [0.2, 0.3, -2.0]])     # symmetric
+B43 = np.array([[3.0, 0.2, 0.1], [0.1, -2.0, 0.3], [0.2, 0.1, 1.0], [0.5, 0.4, 0.3]])
+B24 = np.array([[3.0, 0.2, 0.1, 0.5], [0.1, -2.0, 0.3, 0.4]])
+B32 = B43[:3, :2].copy()
 
 
 def _c(m, a, b):
@@ -37,6 +47,12 @@ def _herm(m, a, b, e):
     return z @ _H(m, z) + 2.0 * e
 
 
+def _hs(m, x, b):
+    """The Hermitian part of b + x."""
+    y = b + x
+    return (y + _H(m, y)) * 0.5
+
+
 def _abs2(m, z):
     return m.real(z * m.conj(z))
 
@@ -46,17 +62,16 @@ def _flat(m, *parts):
 
 
 # ---------------------------------------------------------------- inv, solve, det, slogdet
-case("linalg.inv", "3x3", lambda m, x, e: m.linalg.inv(x + 3.0 * e), Arg(3, 3), I3, diff=(0,))
-case("linalg.inv", "batched_complex",
-     lambda m, a, b, e: _r(m, m.linalg.inv(_c(m, a, b) + 3.0 * e)), Arg(2, 2, 2), Arg(2, 2, 2),
-     I2, diff=(0, 1))
-case("linalg.solve", "matrix_b", lambda m, a, b, e: m.linalg.solve(a + 3.0 * e, b),
-     Arg(3, 3), Arg(3, 2), I3, diff=(0, 1))
-case("linalg.solve", "vector_b_batched_a", lambda m, a, b, e: m.linalg.solve(a + 3.0 * e, b),
-     Arg(2, 3, 3), Arg(3), I3, diff=(0, 1))
+case("linalg.inv", "3x3", lambda m, x, b: m.linalg.inv(b + x), Arg(3, 3, **P), B3, diff=(0,))
+case("linalg.inv", "batched_complex", lambda m, x, y, b: _r(m, m.linalg.inv(_c(m, b + x, y))),
+     Arg(2, 3, 3, **P), Arg(2, 3, 3, **P), B3, diff=(0, 1))
+case("linalg.solve", "matrix_b", lambda m, a, b, c: m.linalg.solve(c + a, b),
+     Arg(3, 3, **P), Arg(3, 2), B3, diff=(0, 1))
+case("linalg.solve", "vector_b_batched_a", lambda m, a, b, c: m.linalg.solve(c + a, b),
+     Arg(2, 3, 3, **P), Arg(3), B3, diff=(0, 1))
 case("linalg.solve", "complex_broadcast",
-     lambda m, a, b, c, e: _r(m, m.linalg.solve(_c(m, a, b) + 3.0 * e, c)),
-     Arg(2, 2, 2), Arg(2, 2, 2), Arg(1, 2, 3), I2, diff=(0, 1, 2))
+     lambda m, x, y, c, b: _r(m, m.linalg.solve(_c(m, b + x, y), c)),
+     Arg(2, 3, 3, **P), Arg(2, 3, 3, **P), Arg(1, 3, 2), B3, diff=(0, 1, 2))
 case("linalg.det", "3x3", lambda m, x: m.linalg.det(x), Arg(3, 3))
 case("linalg.det", "batched_complex", lambda m, a, b: _r(m, m.linalg.det(_c(m, a, b))),
      Arg(2, 3, 3), Arg(2, 3, 3))
@@ -65,10 +80,11 @@ case("linalg.det", "singular", lambda m, x: m.linalg.det(x),
      np.array([[[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]],
                [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [-1.0, -2.0, -3.0]]]))
 case("linalg.slogdet", "sign_logabsdet",
-     lambda m, x: m.stack(list(m.linalg.slogdet(x))), Arg(2, 3, 3), dask=_DASK)
+     lambda m, x, b: m.stack(list(m.linalg.slogdet(b + x))), Arg(2, 3, 3, **P), B3,
+     diff=(0,), dask=_DASK)
 case("linalg.slogdet", "complex",
-     lambda m, a, b: m.stack([_r(m, v) for v in m.linalg.slogdet(_c(m, a, b))]),
-     Arg(3, 3), Arg(3, 3), dask=_DASK)
+     lambda m, x, y, b: m.stack([_r(m, v) for v in m.linalg.slogdet(_c(m, b + x, y))]),
+     Arg(3, 3, **P), Arg(3, 3, **P), B3, diff=(0, 1), dask=_DASK)
 
 # ---------------------------------------------------------------- cholesky
 case("linalg.cholesky", "spd", lambda m, x, e: m.linalg.cholesky(x @ _mT(m, x) + e),
@@ -78,15 +94,16 @@ case("linalg.cholesky", "upper_complex",
      Arg(3, 3), Arg(3, 3), I3, diff=(0, 1))
 
 # ---------------------------------------------------------------- eigh, eigvalsh
-case("linalg.eigh", "w_abs2v", lambda m, x: _flat(m, *(lambda w, v: (w, v * v))(
-     *m.linalg.eigh(x + _mT(m, x)))), Arg(3, 3), dask=_DASK)
-case("linalg.eigh", "upper_complex", lambda m, a, b, e: _flat(m, *(lambda w, v: (w, _abs2(m, v)))(
-     *m.linalg.eigh(_herm(m, a, b, e), UPLO="U"))), Arg(3, 3), Arg(3, 3), I3, diff=(0, 1),
-     dask=_DASK)
-case("linalg.eigh", "svd_hermitian", lambda m, x: _flat(m, *(lambda u, s, vh: (s, u * vh.T))(
-     *m.linalg.svd(x + x.T, hermitian=True))), Arg(3, 3), strict=_NOT_STD, dask=_DASK)
-case("linalg.eigvalsh", "batched", lambda m, x: m.linalg.eigvalsh(x + _mT(m, x)), Arg(2, 3, 3),
-     dask=_DASK)
+case("linalg.eigh", "w_abs2v", lambda m, x, b: _flat(m, *(lambda w, v: (w, v * v))(
+     *m.linalg.eigh(_hs(m, x, b)))), Arg(3, 3, **P), S3, diff=(0,), dask=_DASK)
+case("linalg.eigh", "upper_complex", lambda m, x, y, b: _flat(m, *(lambda w, v: (
+     w, _abs2(m, v)))(*m.linalg.eigh(_hs(m, _c(m, x, y), b), UPLO="U"))),
+     Arg(3, 3, **P), Arg(3, 3, **P), S3, diff=(0, 1), dask=_DASK)
+case("linalg.eigh", "svd_hermitian", lambda m, x, b: _flat(m, *(lambda u, s, vh: (s, u * vh.T))(
+     *m.linalg.svd(_hs(m, x, b), hermitian=True))), Arg(3, 3, **P), S3, diff=(0,),
+     strict=_NOT_STD, dask=_DASK)
+case("linalg.eigvalsh", "batched", lambda m, x, b: m.linalg.eigvalsh(_hs(m, x, b)),
+     Arg(2, 3, 3, **P), S3, diff=(0,), dask=_DASK)
 
 
 # ---------------------------------------------------------------- eig, eigvals
@@ -98,19 +115,18 @@ def _eig(m, x):
     return m.linalg.eig(x)
 
 
-case("linalg.eig", "real_w_abs2v", lambda m, x: _flat(m, *(lambda w, v: (
-     m.real(w), m.imag(w), _abs2(m, v)))(*_eig(m, x))),
-     np.array([[2.0, 1.0, 0.5], [0.3, -1.0, 0.2], [0.1, 0.4, 0.5]]), strict=_NOT_STD, dask=_DASK)
-case("linalg.eig", "complex_eigenvalues", lambda m, x: _flat(m, *(lambda w, v: (
-     m.real(w), m.imag(w), _abs2(m, v), _abs2(m, v[0] * m.conj(v[1]))))(*_eig(m, x))),
-     np.array([[1.0, -2.0, 0.3], [1.5, 0.5, 0.2], [0.1, 0.4, -1.0]]), strict=_NOT_STD,
-     dask=_DASK)
-case("linalg.eig", "complex", lambda m, a, b: _flat(m, *(lambda w, v: (
-     _r(m, w), _abs2(m, v)))(*_eig(m, _c(m, a, b)))), Arg(3, 3), Arg(3, 3),
+case("linalg.eig", "real_w_abs2v", lambda m, x, b: _flat(m, *(lambda w, v: (
+     m.real(w), m.imag(w), _abs2(m, v)))(*_eig(m, b + x))), Arg(3, 3, **P), B3, diff=(0,),
      strict=_NOT_STD, dask=_DASK)
-case("linalg.eigvals", "basic", lambda m, x: _r(m, _eig(m, x)[0] if m is jnp else m.linalg.eigvals(x)),
-     np.array([[1.0, -2.0, 0.3], [1.5, 0.5, 0.2], [0.1, 0.4, -1.0]]), strict=_NOT_STD,
-     dask=_DASK)
+case("linalg.eig", "complex_eigenvalues", lambda m, x, b: _flat(m, *(lambda w, v: (
+     m.real(w), m.imag(w), _abs2(m, v), _abs2(m, v[0] * m.conj(v[1]))))(*_eig(m, b + x))),
+     Arg(3, 3, **P), C3, diff=(0,), strict=_NOT_STD, dask=_DASK)
+case("linalg.eig", "complex", lambda m, x, y, b: _flat(m, *(lambda w, v: (
+     _r(m, w), _abs2(m, v)))(*_eig(m, _c(m, b + x, y)))), Arg(3, 3, **P), Arg(3, 3, **P), B3,
+     diff=(0, 1), strict=_NOT_STD, dask=_DASK)
+case("linalg.eigvals", "basic", lambda m, x, b: _r(
+     m, _eig(m, b + x)[0] if m is jnp else m.linalg.eigvals(b + x)), Arg(3, 3, **P), C3,
+     diff=(0,), strict=_NOT_STD, dask=_DASK)
 
 
 # ---------------------------------------------------------------- svd, svdvals
@@ -118,28 +134,36 @@ def _svd_parts(m, u, s, vh):
     return _flat(m, s, _abs2(m, u), _abs2(m, vh), _r(m, (u * s[..., None, :]) @ vh))
 
 
-case("linalg.svd", "reduced_tall", lambda m, x: _svd_parts(
-     m, *m.linalg.svd(x, full_matrices=False)), Arg(4, 3))
-case("linalg.svd", "square_full", lambda m, x: _svd_parts(m, *m.linalg.svd(x)), Arg(2, 3, 3))
-case("linalg.svd", "reduced_wide_complex", lambda m, a, b: _svd_parts(
-     m, *m.linalg.svd(_c(m, a, b), full_matrices=False)), Arg(2, 4), Arg(2, 4))
-case("linalg.svd", "s_only", lambda m, x: m.linalg.svd(x, compute_uv=False), Arg(3, 4))
-case("linalg.svdvals", "batched_complex", lambda m, a, b: m.linalg.svdvals(_c(m, a, b)),
-     Arg(2, 3, 2), Arg(2, 3, 2), dask=_DASK)
+case("linalg.svd", "reduced_tall", lambda m, x, b: _svd_parts(
+     m, *m.linalg.svd(b + x, full_matrices=False)), Arg(4, 3, **P), B43, diff=(0,))
+case("linalg.svd", "square_full", lambda m, x, b: _svd_parts(m, *m.linalg.svd(b + x)),
+     Arg(2, 3, 3, **P), B3, diff=(0,))
+case("linalg.svd", "reduced_wide_complex", lambda m, x, y, b: _svd_parts(
+     m, *m.linalg.svd(_c(m, b + x, y), full_matrices=False)), Arg(2, 4, **P), Arg(2, 4, **P),
+     B24, diff=(0, 1))
+case("linalg.svd", "s_only", lambda m, x, b: m.linalg.svd(b + x, compute_uv=False),
+     Arg(3, 4, **P), B43.T.copy(), diff=(0,))
+case("linalg.svdvals", "batched_complex", lambda m, x, y, b: m.linalg.svdvals(_c(m, b + x, y)),
+     Arg(2, 3, 2, **P), Arg(2, 3, 2, **P), B32, diff=(0, 1), dask=_DASK)
 
 # ---------------------------------------------------------------- qr
-case("linalg.qr", "reduced_tall", lambda m, x: _flat(m, *m.linalg.qr(x)), Arg(4, 3))
-case("linalg.qr", "wide", lambda m, x: _flat(m, *m.linalg.qr(x)), Arg(2, 4))
-case("linalg.qr", "complex_batched", lambda m, a, b: _r(m, _flat(m, *m.linalg.qr(_c(m, a, b)))),
-     Arg(2, 3, 3), Arg(2, 3, 3))
-case("linalg.qr", "r_mode", lambda m, x: m.linalg.qr(x, mode="r"), Arg(3, 2))
+case("linalg.qr", "reduced_tall", lambda m, x, b: _flat(m, *m.linalg.qr(b + x)),
+     Arg(4, 3, **P), B43, diff=(0,))
+case("linalg.qr", "wide", lambda m, x, b: _flat(m, *m.linalg.qr(b + x)), Arg(2, 4, **P), B24,
+     diff=(0,))
+case("linalg.qr", "complex_batched", lambda m, x, y, b: _r(m, _flat(
+     m, *m.linalg.qr(_c(m, b + x, y)))), Arg(2, 3, 3, **P), Arg(2, 3, 3, **P), B3, diff=(0, 1))
+case("linalg.qr", "r_mode", lambda m, x, b: m.linalg.qr(b + x, mode="r"), Arg(3, 2, **P), B32,
+     diff=(0,))
 
 # ---------------------------------------------------------------- pinv, lstsq
-case("linalg.pinv", "tall", lambda m, x: m.linalg.pinv(x), Arg(4, 3), dask=_DASK)
-case("linalg.pinv", "complex_wide", lambda m, a, b: _r(m, m.linalg.pinv(_c(m, a, b))),
-     Arg(2, 3), Arg(2, 3), dask=_DASK)
-case("linalg.pinv", "hermitian", lambda m, x: m.linalg.pinv(x + x.T, hermitian=True),
-     Arg(3, 3), strict="hermitian= is not in the array API standard", dask=_DASK)
+case("linalg.pinv", "tall", lambda m, x, b: m.linalg.pinv(b + x), Arg(4, 3, **P), B43,
+     diff=(0,), dask=_DASK)
+case("linalg.pinv", "complex_wide", lambda m, x, y, b: _r(m, m.linalg.pinv(_c(m, b + x, y))),
+     Arg(2, 4, **P), Arg(2, 4, **P), B24, diff=(0, 1), dask=_DASK)
+case("linalg.pinv", "hermitian", lambda m, x, b: m.linalg.pinv(_hs(m, x, b), hermitian=True),
+     Arg(3, 3, **P), S3, diff=(0,), strict="hermitian= is not in the array API standard",
+     dask=_DASK)
 
 
 def _lstsq(m, a, b):
@@ -150,6 +174,7 @@ def _lstsq(m, a, b):
     return _flat(m, x, res, s)
 
 
-case("linalg.lstsq", "vector_b", _lstsq, Arg(4, 2), Arg(4), strict=_NOT_STD)
-case("linalg.lstsq", "matrix_b_complex", lambda m, a, b, c: _r(m, _lstsq(m, _c(m, a, b), c)),
-     Arg(4, 3), Arg(4, 3), Arg(4, 2), strict=_NOT_STD)
+case("linalg.lstsq", "vector_b", lambda m, x, b, c: _lstsq(m, c + x, b), Arg(4, 3, **P), Arg(4),
+     B43, diff=(0, 1), strict=_NOT_STD)
+case("linalg.lstsq", "matrix_b_complex", lambda m, x, y, b, c: _r(m, _lstsq(m, _c(m, c + x, y), b)),
+     Arg(4, 3, **P), Arg(4, 3, **P), Arg(4, 2), B43, diff=(0, 1, 2), strict=_NOT_STD)

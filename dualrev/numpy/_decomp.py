@@ -570,11 +570,20 @@ def _eig_np(a, xp=np):
     return _pack_np([w, v], w.ndim - 1)
 
 
+_argmax, _argsort, _sign, _greater = (nondiff(np.argmax), nondiff(np.argsort), nondiff(np.sign),
+                                      nondiff(np.greater))
+
+
 def _eig_mask(v):
-    vs = backend.to_numpy(strip(v))
-    k = np.argmax(np.abs(vs), axis=-2)
-    return _const((np.arange(vs.shape[-2])[:, None] == k[..., None, :]).astype(vs.real.dtype),
-                  v)
+    """True at each column's largest-magnitude component (a constant)."""
+    vs = strip(v)
+    k = _argmax(abs(vs), axis=-2)
+    rows = _const(np.arange(_shape(v)[-2])[:, None], v)
+    return nondiff(np.equal)(rows, expand_dims(k, -2))
+
+
+def _masked_sum(mask, x):
+    return sum(where(mask, x, 0.0), axis=-2)
 
 
 def _eig_jvp(a_dot, ans, a):
@@ -585,8 +594,7 @@ def _eig_jvp(a_dot, ans, a):
     c = negative(real(sum(multiply(_cj(v), u), axis=-2)))
     if _cplx(ans):
         mask = _eig_mask(v)
-        c = subtract(c, divide(imag(sum(multiply(mask, u), axis=-2)),
-                               real(sum(multiply(mask, v), axis=-2))) * 1j)
+        c = subtract(c, divide(imag(_masked_sum(mask, u)), real(_masked_sum(mask, v))) * 1j)
     return _pack([_diag(p), add(u, multiply(v, expand_dims(c, -2)))], ans)
 
 
@@ -598,8 +606,8 @@ def _eig_vjp(g, ans, a):
     gu = subtract(gv, multiply(v, expand_dims(real(gc), -2)))
     if _cplx(ans):
         mask = _eig_mask(v)
-        gb = divide(imag(gc), real(sum(multiply(mask, v), axis=-2))) * 1j
-        gu = subtract(gu, multiply(mask, expand_dims(gb, -2)))
+        gb = divide(imag(gc), real(_masked_sum(mask, v))) * 1j
+        gu = subtract(gu, where(mask, expand_dims(gb, -2), 0.0))
     gp = add(_embed(gw), multiply(_cj(_gaps(w)), matmul(_H(v), gu)))
     return _cj(matmul(_solve2(_H(v), gp), _H(v)))
 
@@ -749,13 +757,12 @@ def _svd_hermitian(a, compute_uv):
     |w| descending, the eigenvalues' signs moved into Vh), in dualrev.numpy."""
     w, v = eigh(a)
     s = abs(w)
-    order = np.argsort(backend.to_numpy(strip(s)), axis=-1)[..., ::-1].copy()
-    s = take_along_axis(s, _const(order, s), axis=-1)
+    order = getitem(_argsort(strip(s), axis=-1), (Ellipsis, slice(None, None, -1)))
+    s = take_along_axis(s, order, axis=-1)
     if not compute_uv:
         return s
-    ws = backend.to_numpy(strip(w))
-    sgn = _const(np.take_along_axis(np.sign(ws), order, axis=-1), s)
-    u = take_along_axis(v, _const(order[..., None, :], s), axis=-1)
+    sgn = take_along_axis(_sign(strip(w)), order, axis=-1)
+    u = take_along_axis(v, expand_dims(order, -2), axis=-1)
     vh = _H(multiply(u, expand_dims(sgn, -2)))
     return SVDResult(u, s, vh)
 
@@ -1015,10 +1022,11 @@ def lstsq(a, b, rcond=None):
     if rcond is None:
         rcond = float(np.finfo(_real_dtype(a)).eps) * max(m, n)
     s = svd(a, compute_uv=False)
-    ss = backend.to_numpy(strip(s))
-    rank = np.int32(np.sum(ss > rcond * ss[0])) if ss.size else np.int32(0)
+    ss = strip(s)
+    rank = sum(_greater(ss, getitem(ss, (Ellipsis, slice(0, 1))) * rcond), axis=-1)
+    rank = astype(rank, np.int32) if isinstance(rank, Tracer) else np.int32(rank)
     x = matmul(bind(pinv_p, (a,), dict(rcond=float(rcond), hermitian=False)), b)
-    if rank == n and m > n:
+    if m > n and np.all(backend.to_numpy(strip(rank)) == n):
         r = subtract(b, matmul(a, x))
         res = sum(real(multiply(r, conj(r))) if _cplx(r) else multiply(r, r), axis=0)
         if len(sb) == 1:
