@@ -395,14 +395,36 @@ def _slogdet_np(a, xp=np):
     return _pack_np([sgn[..., None], logabs[..., None]], sgn.ndim, xp)
 
 
-def _slogdet_t(a, a_dot):
-    """tr(a^-1 a_dot)."""
+def _singular(ans):
+    """Whether some matrix of slogdet's packed result ans is singular (logabsdet -inf)."""
+    x = backend._leaf(strip(ans))[..., 1]
+    xp = np if backend.foreign_namespace([x]) is None else backend.namespace(x)
+    if backend.is_complex(x):
+        x = xp.real(x)
+    return bool(xp.any(x == -xp.inf))
+
+
+def _inv_T(a, ans):
+    """a^-T; at a singular matrix the cofactors over det: inf and nan (as JAX)."""
+    if _singular(ans):
+        d = expand_dims(expand_dims(bind(det_p, (a,)), -1), -1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return divide(bind(cofactor_p, (a,)), d)
+    return _mT(bind(inv_p, (a,)))
+
+
+def _slogdet_t(a, a_dot, ans):
+    """tr(a^-1 a_dot); at a singular matrix sum(cofactors * a_dot) / 0 (as JAX)."""
+    if _singular(ans):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return divide(sum(multiply(bind(cofactor_p, (a,)), a_dot), axis=(-2, -1)),
+                          bind(det_p, (a,)))
     return sum(multiply(_mT(bind(inv_p, (a,))), a_dot), axis=(-2, -1))
 
 
 def _slogdet_jvp(a_dot, ans, a):
     sgn, _ = _unpack(ans, [(1,), (1,)])
-    t = expand_dims(_slogdet_t(a, a_dot), -1)
+    t = expand_dims(_slogdet_t(a, a_dot, ans), -1)
     if not _cplx(ans):
         return _pack([multiply(t, 0.0), t], ans)
     return _pack([multiply(sgn, imag(t) * 1j), real(t)], ans)
@@ -414,7 +436,7 @@ def _slogdet_vjp(g, ans, a):
     coef = real(g_l)
     if _cplx(ans):
         coef = add(coef, imag(multiply(sgn, g_s)) * 1j)
-    return multiply(expand_dims(coef, -1), _mT(bind(inv_p, (a,))))
+    return multiply(expand_dims(coef, -1), _inv_T(a, ans))
 
 
 slogdet_p = _rebinding("linalg.slogdet", _slogdet_np, jvp=(_slogdet_jvp,),
@@ -507,6 +529,18 @@ def _gaps(w):
                     eye)
 
 
+_all = nondiff(np.all)
+
+
+def _gated(f, x, g):
+    """f * x, 0 for a matrix whose cotangent g is all zero: in a VJP, a zero cotangent of
+    the eigenvectors (singular vectors) adds nothing at a repeated eigenvalue (singular
+    value), where f is inf, as JAX's symbolic zeros; so the eigenvalues' gradient stays
+    finite there."""
+    zero = expand_dims(expand_dims(_all(strip(g) == 0, axis=(-2, -1)), -1), -1)
+    return where(zero, 0.0, multiply(f, x))
+
+
 def _eigh_jvp(a_dot, ans, a, *, UPLO):
     n = _shape(a)[-1]
     w, v = _eigh_parts(ans, n)
@@ -520,7 +554,7 @@ def _eigh_vjp(g, ans, a, *, UPLO):
     n = _shape(a)[-1]
     w, v = _eigh_parts(ans, n)
     gw, gv = _unpack(_cj(g), [(n,), (n, n)])
-    inner = add(_embed(real(gw)), multiply(_gaps(w), matmul(_H(v), gv)))
+    inner = add(_embed(real(gw)), _gated(_gaps(w), matmul(_H(v), gv), gv))
     return _cj(_sym(matmul(matmul(v, inner), _H(v))))
 
 
@@ -615,7 +649,7 @@ def _eig_vjp(g, ans, a):
         mask = _eig_mask(v)
         gb = divide(imag(gc), real(_masked_sum(mask, v))) * 1j
         gu = subtract(gu, where(mask, expand_dims(gb, -2), 0.0))
-    gp = add(_embed(gw), multiply(_cj(_gaps(w)), matmul(_H(v), gu)))
+    gp = add(_embed(gw), _gated(_cj(_gaps(w)), matmul(_H(v), gu), gv))
     return _cj(matmul(_solve2(_H(v), gp), _H(v)))
 
 
@@ -738,9 +772,9 @@ def _svd_vjp(g, ans, a, *, full_matrices, compute_uv):
     row, col = expand_dims(s, -2), expand_dims(s, -1)
     f = _gaps(s * s)
     gy = matmul(_H(u), gu)
-    h = multiply(f, gy)
+    h = _gated(f, gy, gu)
     k = multiply(_embed(_inv_s(s)), gy) * 0.5
-    h2 = multiply(f, matmul(_H(v), gv))
+    h2 = _gated(f, matmul(_H(v), gv), gv)
     gx = add(_embed(real(gs)), multiply(add(h, _H(h)), row))
     gx = add(gx, subtract(k, _H(k)))
     gx = add(gx, multiply(col, add(h2, _H(h2))))
