@@ -110,6 +110,8 @@ case("linalg.eigh", "svd_hermitian", lambda m, x, b: _flat(m, *(lambda u, s, vh:
      strict=_NOT_STD)
 case("linalg.eigvalsh", "batched", lambda m, x, b: m.linalg.eigvalsh(_hs(m, x, b)),
      Arg(2, 3, 3, **P), S3, diff=(0,))
+case("linalg.eigvalsh", "complex", lambda m, x, y, b: m.linalg.eigvalsh(_hs(m, _c(m, x, y), b)),
+     Arg(3, 3, **P), Arg(3, 3, **P), S3, diff=(0, 1))
 
 
 # ---------------------------------------------------------------- eig, eigvals
@@ -133,6 +135,9 @@ case("linalg.eig", "complex", lambda m, x, y, b: _flat(m, *(lambda w, v: (
 case("linalg.eigvals", "basic", lambda m, x, b: _r(
      m, _eig(m, x + b)[0] if m is jnp else m.linalg.eigvals(x + b)), Arg(3, 3, **P), C3,
      diff=(0,), strict=_NOT_STD)
+case("linalg.eigvals", "complex", lambda m, x, y, b: _r(
+     m, _eig(m, _c(m, x + b, y))[0] if m is jnp else m.linalg.eigvals(_c(m, x + b, y))),
+     Arg(3, 3, **P), Arg(3, 3, **P), B3, diff=(0, 1), strict=_NOT_STD)
 
 
 # ---------------------------------------------------------------- svd, svdvals
