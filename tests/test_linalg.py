@@ -242,3 +242,9 @@ def test_solve_shapes_as_numpy_2():
 def test_bad_uplo():
     with pytest.raises(ValueError, match="UPLO"):
         _traced(lambda a: la.eigh(a, UPLO="X")[0], SPD)
+
+
+def test_lists_holding_traced_values():
+    assert np.isclose(dualrev.grad(lambda t: la.det([[t, 2.0], [1.0, t]]))(3.0), 6.0)
+    g = dualrev.grad(lambda t: dnp.sum(la.solve([[t, 0.0], [0.0, 2.0]], [2.0 * t, 1.0])))(3.0)
+    assert np.isclose(g, 0.0)

@@ -27,7 +27,7 @@ from ._elementwise import (abs, add, astype, conj, divide, imag, multiply, negat
 from ._indexing import diagonal, take_along_axis, tril
 from ._linalg import matmul
 from ._reductions import sum
-from ._shape import broadcast_to, concatenate, expand_dims, getitem, reshape, stack, swapaxes
+from ._shape import broadcast_to, concatenate, expand_dims, getitem, reshape, swapaxes
 
 __all__ = ["inv", "pinv", "solve", "lstsq", "det", "slogdet", "cholesky", "eigh", "eigvalsh",
            "eig", "eigvals", "svd", "svdvals", "qr", "matrix_rank", "LinAlgError",
