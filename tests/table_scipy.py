@@ -137,3 +137,16 @@ _dist("dirichlet", "logpdf", "one_fewer_batched", lambda m, x, a: st(m).dirichle
 _dist("dirichlet", "pdf", "full", lambda m, x, a: st(m).dirichlet.pdf(x, a),
       np.array([[0.2, 0.6], [0.3, 0.1], [0.5, 0.3]]), Arg(3, lo=0.5, hi=3), diff=(1,),
       strict=_NS)
+
+
+def _spd(m, a):
+    """A symmetric positive-definite matrix from a square one: a a^T + I."""
+    return a @ m.swapaxes(a, -1, -2) + m.eye(a.shape[-1], dtype=a.dtype)
+
+
+_dist("multivariate_normal", "logpdf", "x_mean_cov",
+      lambda m, x, mu, a: st(m).multivariate_normal.logpdf(x, mu, _spd(m, a)),
+      Arg(2, 3), Arg(3), Arg(3, 3), strict=_NS, dask="dask.array.linalg factors one chunk only")
+_dist("multivariate_normal", "pdf", "x_mean_cov",
+      lambda m, x, mu, a: st(m).multivariate_normal.pdf(x, mu, _spd(m, a)),
+      Arg(3), Arg(3), Arg(3, 3), strict=_NS, dask="dask.array.linalg factors one chunk only")

@@ -23,6 +23,7 @@ from ..numpy._dispatch import composite
 from . import special
 
 __all__ = ["norm", "t", "cauchy", "logistic", "laplace", "gamma", "beta", "poisson",
+           "multivariate_normal",
            "dirichlet"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -266,3 +267,32 @@ def _dirichlet_logpdf(x, alpha):
 
 dirichlet = _namespace("dirichlet", "The Dirichlet distribution (concentrations alpha).", dict(
     logpdf=_dirichlet_logpdf, pdf=_exp_of(_dirichlet_logpdf)))
+
+
+# ---------------------------------------------------------------- multivariate_normal
+
+def _mvn_logpdf(x, mean, cov, allow_singular=None):
+    """Log density of N(mean, cov) over the last axis of x (mean and cov broadcast over
+    the leading axes): -(d log(2 pi) + log det cov + r^T cov^-1 r) / 2 with r = x - mean,
+    from the Cholesky factor L of cov (log det cov = 2 sum log diag L; the quadratic form
+    is |L^-1 r|^2)."""
+    if allow_singular is not None:
+        raise NotImplementedError("multivariate_normal.logpdf: allow_singular is not "
+                                  "supported (as JAX)")
+    cov_shape = np.shape(strip(cov))
+    if len(cov_shape) < 2 or cov_shape[-1] != cov_shape[-2]:
+        raise ValueError(f"multivariate_normal.logpdf: cov must be a square matrix (or a "
+                         f"stack of them); got shape {cov_shape}")
+    d = cov_shape[-1]
+    L = dnp.linalg.cholesky(cov)
+    r = x - mean
+    shape = np.broadcast_shapes(np.shape(strip(r)), cov_shape[:-1])
+    z = dnp.linalg.solve(dnp.broadcast_to(L, shape[:-1] + (d, d)),
+                         dnp.broadcast_to(r, shape)[..., None])[..., 0]
+    log_det = dnp.sum(dnp.log(dnp.diagonal(L, axis1=-2, axis2=-1)), axis=-1)
+    return -0.5 * dnp.sum(z * z, axis=-1) - log_det - d * _LOG_SQRT_2PI
+
+
+multivariate_normal = _namespace(
+    "multivariate_normal", "The multivariate normal distribution N(mean, cov).", dict(
+        logpdf=_mvn_logpdf, pdf=_exp_of(_mvn_logpdf)))
