@@ -109,9 +109,13 @@ def numpy_first(np_fn, one_array=False):
     errors) before it binds primitives: a call whose arguments are all NumPy's or
     Python's values runs ``np_fn`` at once; only if NumPy raises does the function run,
     to raise its own error (or NumPy's again).  ``one_array``: only the first argument
-    (positional) can hold arrays, the others are metadata (axes, shapes)."""
+    (positional) can hold arrays, the others are metadata (axes, shapes).  ``np_fn``
+    None (a NumPy too old to have the function): every call runs the function."""
     def wrap(fn):
-        if one_array:
+        if np_fn is None:
+            def call(*args, **kwargs):
+                return fn(*args, **kwargs)
+        elif one_array:
             def call(a, *args, **kwargs):
                 if a.__class__ is ndarray or not _needs_definition(a):
                     try:

@@ -334,7 +334,7 @@ def _cumulative(a, axis, dtype, include_initial, name, scan, initial):
     return out
 
 
-@dispatching_composite(np.cumulative_sum, one_array=True)
+@dispatching_composite(getattr(np, "cumulative_sum", None), one_array=True)
 def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
     """Differentiable ``numpy.cumulative_sum`` (NumPy 2, the array API's).
 
@@ -343,7 +343,7 @@ def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
     return _cumulative(x, axis, dtype, include_initial, "cumulative_sum", _cumsum, 0)
 
 
-@dispatching_composite(np.cumulative_prod, one_array=True)
+@dispatching_composite(getattr(np, "cumulative_prod", None), one_array=True)
 def cumulative_prod(x, /, *, axis=None, dtype=None, include_initial=False):
     """Differentiable ``numpy.cumulative_prod``; exact with zeros in the input.
 
