@@ -33,6 +33,18 @@ from .ops import (abs, add, allclose, amax, amin, arange, argmax, argmin,  # noq
                   set_default_dtype, sigmoid, sin, softmax, sqrt, square, squeeze, stack, sub,
                   sum, t, tan, tanh, tensor, transpose, unsqueeze, where, zeros, zeros_like)
 from .ops import angle, conj, imag, is_complex, is_floating_point, real  # noqa: F401
+from .ops import (acos, acosh, addcdiv, addcmul, aminmax, arccos, arccosh, arcsin,  # noqa: F401,A004
+                  arcsinh, arctan, arctan2, arctanh, argsort, asin, asinh, atan, atan2, atanh,
+                  atleast_1d, atleast_2d, atleast_3d, block_diag, broadcast_tensors,
+                  broadcast_to, cartesian_prod, cdist, ceil, chunk, cosh, cross, cummax, cummin,
+                  cumprod, cumsum, diag, diagonal, diff, digamma, dot, einsum, erf, erfc, erfinv,
+                  exp2, expm1, fix, flip, fliplr, flipud, floor, frac, gather, ger, hypot, i0,
+                  index_select, inner, kron, lerp, lgamma, log10, log1p, log2, logaddexp,
+                  logcumsumexp, logsumexp, masked_fill, median, meshgrid, movedim, moveaxis,
+                  nanmean, nanquantile, nansum, narrow, outer, polygamma, quantile, reciprocal,
+                  repeat_interleave, roll, round, rsqrt, scatter, scatter_add, sign, sinc, sinh,
+                  sort, split, std, std_mean, take, tensor_split, tensordot, tile, topk, trace,
+                  tril, triu, trunc, unbind, unflatten, var, var_mean, vdot)
 from . import autograd, nn, optim  # noqa: F401,E402
 from . import cuda  # noqa: F401,E402
 from .devices import device  # noqa: F401,E402
@@ -44,3 +56,11 @@ complex64, complex128 = _np.dtype("complex64"), _np.dtype("complex128")
 cfloat, cdouble = complex64, complex128
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # PyTorch's torch.linalg, torch.fft and torch.special names, imported on first use
+    if name in ("linalg", "fft", "special"):
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,13 +1,14 @@
 """The top-level functions of the imperative layer: factories (``tensor``, ``randn``,
 ``zeros``...) and the function forms of Tensor methods (``dualrev.exp(t)``)."""
+import builtins
 import numbers
 
 import numpy as np
 
 from . import devices as _devices, numpy as dnp
 from .core import strip
-from .tensor import (Size, Tensor, _data_array, _default_dtype, _host_pair, _rng, _wrap,
-                     default_complex_dtype)
+from .tensor import (Size, Tensor, _data_array, _default_dtype, _host_pair, _rng, _tensordot,
+                     _wrap, default_complex_dtype)
 
 # ============================================================================ factories
 
@@ -295,3 +296,205 @@ def _method(name):
         "is_floating_point").split()]
 
 
+
+
+# ============================================================================ PyTorch-named
+# functions of the statistics, indexing, products, elementwise math and shapes
+
+(var, std, var_mean, std_mean, logsumexp, nanmean, nansum, median, quantile, nanquantile,
+ aminmax, cumsum, cumprod, logcumsumexp, cummax, cummin, sort, argsort, topk, gather, scatter,
+ scatter_add, index_select, masked_fill, take, tril, triu, diagonal, diag, trace, fliplr,
+ flipud, roll, repeat_interleave, dot, vdot, inner, outer, ger, kron, logaddexp, hypot, atan2,
+ arctan2, asin, acos, atan, asinh, acosh, atanh, arcsin, arccos, arctan, arcsinh, arccosh,
+ arctanh, log1p, expm1, log2, log10, exp2, sinc, erf, erfc, erfinv, lgamma, digamma, i0,
+ reciprocal, rsqrt, floor, ceil, trunc, fix, round, frac, sign, lerp, addcmul, addcdiv,
+ unflatten, movedim, moveaxis, diff, narrow, split, chunk, tensor_split, unbind, broadcast_to,
+ tile, sinh, cosh) = [
+    _method(n) for n in (
+        "var std var_mean std_mean logsumexp nanmean nansum median quantile nanquantile "
+        "aminmax cumsum cumprod logcumsumexp cummax cummin sort argsort topk gather scatter "
+        "scatter_add index_select masked_fill take tril triu diagonal diag trace fliplr "
+        "flipud roll repeat_interleave dot vdot inner outer ger kron logaddexp hypot atan2 "
+        "arctan2 asin acos atan asinh acosh atanh arcsin arccos arctan arcsinh arccosh arctanh "
+        "log1p expm1 log2 log10 exp2 sinc erf erfc erfinv lgamma digamma i0 reciprocal rsqrt "
+        "floor ceil trunc fix round frac sign lerp addcmul addcdiv unflatten movedim moveaxis diff "
+        "narrow split chunk tensor_split unbind broadcast_to tile sinh cosh").split()]
+
+
+def flip(input, dims):
+    """A copy of input with the order of entries reversed along ``dims``."""
+    return _t(input).flip(*((dims,) if isinstance(dims, int) else (tuple(dims),)))
+
+
+def polygamma(n, input):
+    """The n-th derivative of digamma at input.
+
+    >>> dualrev.polygamma(1, dualrev.tensor(1.0))      # pi**2 / 6
+    tensor(1.6449)
+    """
+    return _t(input).polygamma(n)
+
+
+def cross(input, other, dim=None):
+    """The cross product along ``dim`` (the first dimension of size 3 if None)."""
+    return _t(input).cross(other, dim)
+
+
+def einsum(equation, *operands):
+    """Einstein summation: ``einsum("ij,jk->ik", a, b)`` (operands may also come as one
+    list)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    return _t(dnp.einsum(equation, *[_t(o) for o in operands]))
+
+
+def tensordot(a, b, dims=2):
+    """Sum of a * b over the last ``dims`` dimensions of a and the first of b, or over the
+    dimensions listed: ``dims=([1, 0], [0, 1])``."""
+    a, b = _t(a), _t(b)
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, (int, np.integer)):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+    return _tensordot(a, b, da, db)
+
+
+def _flat_tensors(tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(_t(x) for x in tensors[0])
+    return tuple(_t(x) for x in tensors)
+
+
+def broadcast_tensors(*tensors):
+    """The tensors expanded to their common shape."""
+    ts = _flat_tensors(tensors)
+    shape = np.broadcast_shapes(*[tuple(x.shape) for x in ts])
+    return tuple(x.expand(shape) for x in ts)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids of 1-d tensors (``indexing`` 'ij', PyTorch's default, or 'xy')."""
+    ts = _flat_tensors(tensors)
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                           f"received: {indexing}")
+    for x in ts:
+        if x.ndim > 1:
+            raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensor in the tensor list")
+    ts = [x.reshape(-1) for x in ts]
+    n = len(ts)
+    if indexing == "xy" and n >= 2:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(x.shape[0] for x in ts)
+    out = [x.reshape((1,) * i + (-1,) + (1,) * (n - i - 1)).expand(shape)
+           for i, x in enumerate(ts)]
+    if indexing == "xy" and n >= 2:
+        out[0], out[1] = out[1], out[0]
+    return tuple(out)
+
+
+def cartesian_prod(*tensors):
+    """Every combination of the entries of the 1-d tensors, one per row."""
+    ts = _flat_tensors(tensors)
+    if len(ts) == 1:
+        return ts[0]
+    grids = meshgrid(*ts, indexing="ij")
+    return stack([g.reshape(-1) for g in grids], dim=1)
+
+
+def block_diag(*tensors):
+    """The tensors (0-d, 1-d or 2-d) as blocks on the diagonal of one matrix, zeros
+    elsewhere."""
+    ts = []
+    for x in _flat_tensors(tensors):
+        if x.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
+                               f"dimensions. Input has {x.ndim} dimensions")
+        ts.append(x.reshape(1, -1) if x.ndim < 2 else x)
+    if not ts:
+        return _wrap(np.zeros((1, 0), _default_dtype[0]))
+    dt = np.result_type(*[x.dtype for x in ts])
+    cols = builtins.sum(x.shape[1] for x in ts)
+    rows, left = [], 0
+    for x in ts:
+        r, c = x.shape
+        parts = [_wrap(np.zeros((r, left), dt)), x.type(dt),
+                 _wrap(np.zeros((r, cols - left - c), dt))]
+        rows.append(cat(parts, dim=1))
+        left += c
+    return cat(rows, dim=0)
+
+
+def _atleast(nd, tensors, name):
+    out = []
+    for x in _flat_tensors(tensors):
+        if x.ndim >= nd:
+            out.append(x)
+        elif nd == 3 and x.ndim == 2:
+            out.append(x.unsqueeze(-1))
+        elif nd == 3 and x.ndim == 1:
+            out.append(x.reshape(1, -1, 1))
+        else:
+            out.append(x.reshape((1,) * (nd - x.ndim) + tuple(x.shape)))
+    if len(tensors) == 1 and not isinstance(tensors[0], (list, tuple)):
+        return out[0]
+    return tuple(out)
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least 1 dimension (a tuple for several)."""
+    return _atleast(1, tensors, "atleast_1d")
+
+
+def atleast_2d(*tensors):
+    """Each tensor with at least 2 dimensions (1-d ones as rows)."""
+    return _atleast(2, tensors, "atleast_2d")
+
+
+def atleast_3d(*tensors):
+    """Each tensor with at least 3 dimensions (as NumPy: (n,) -> (1, n, 1), (m, n) ->
+    (m, n, 1))."""
+    return _atleast(3, tensors, "atleast_3d")
+
+
+def cdist(x1, x2, p=2.0):
+    """The p-norm distances between the rows of x1 (..., P, M) and of x2 (..., R, M), as
+    a (..., P, R) tensor.  At zero distance the gradient is 0 (as PyTorch)."""
+    x1, x2 = _t(x1), _t(x2)
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
+                           f"{x1.shape[-1]} X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    d = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return _t(_pnorm(d, p, -1))
+
+
+def _pnorm(d, p, dim, keepdim=False):
+    """The p-norm of d along dim, with gradient 0 where every entry is 0 (p > 0)."""
+    a = dnp.abs(d)
+    if p == np.inf:
+        return dnp.max(a, axis=dim, keepdims=keepdim)
+    if p == -np.inf:
+        return dnp.min(a, axis=dim, keepdims=keepdim)
+    if p == 0:
+        return dnp.sum(dnp.astype(strip(a) != 0, strip(a).dtype), axis=dim, keepdims=keepdim)
+    if p == 1:
+        return dnp.sum(a, axis=dim, keepdims=keepdim)
+    if p == 2:
+        s = dnp.sum(dnp.real(d * dnp.conj(d)) if d.dtype.kind == "c" else d * d, axis=dim,
+                    keepdims=keepdim)
+        pos = strip(s) > 0
+        return dnp.where(pos, dnp.sqrt(dnp.where(pos, s, 1.0)), 0.0)
+    nz = strip(a) > 0
+    s = dnp.sum(dnp.where(nz, a, 1.0) ** p * nz, axis=dim, keepdims=keepdim)
+    pos = strip(s) > 0
+    return dnp.where(pos, dnp.where(pos, s, 1.0) ** (1.0 / p), 0.0)

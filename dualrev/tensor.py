@@ -1063,6 +1063,598 @@ class Tensor(Tracer):
         a, b = _host_pair(self, other)
         return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
+    # ------------------------------------------------------------ statistics
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """The variance over ``dim`` (all by default) with Bessel's ``correction`` (1 unless
+        ``unbiased=False`` or ``correction=`` says otherwise), as torch.var."""
+        dim, ddof = _var_args(dim, unbiased, correction)
+        return dnp.var(self, axis=_dims(dim), ddof=ddof, keepdims=keepdim)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """The standard deviation (see ``var``)."""
+        dim, ddof = _var_args(dim, unbiased, correction)
+        return dnp.std(self, axis=_dims(dim), ddof=ddof, keepdims=keepdim)
+
+    def var_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """``(var, mean)`` over ``dim``."""
+        return (self.var(dim, unbiased, keepdim, correction=correction),
+                self.mean(None if isinstance(dim, bool) else dim, keepdim))
+
+    def std_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """``(std, mean)`` over ``dim``."""
+        return (self.std(dim, unbiased, keepdim, correction=correction),
+                self.mean(None if isinstance(dim, bool) else dim, keepdim))
+
+    def logsumexp(self, dim=None, keepdim=False):
+        """log(sum(exp(self))) over ``dim``, computed stably.
+
+            >>> dualrev.tensor([0.0, 0.0]).logsumexp(0)     # log 2
+            tensor(0.6931)
+        """
+        from .scipy import special
+        return special.logsumexp(self, axis=_dims(dim), keepdims=keepdim)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        """The mean of the entries that are not NaN."""
+        x = self if dtype is None else self.type(dtype)
+        return dnp.nanmean(x, axis=_dims(dim), keepdims=keepdim)
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        """The sum with NaN counted as 0."""
+        x = self if dtype is None else self.type(dtype)
+        return dnp.nansum(x, axis=_dims(dim), keepdims=keepdim)
+
+    def median(self, dim=None, keepdim=False):
+        """The lower of the two middle values (PyTorch's median, not NumPy's average);
+        with ``dim``, ``(values, indices)``.  The gradient goes to the chosen entry."""
+        if dim is None:
+            flat = self.reshape(-1)
+            return flat.sort().values[(flat.numel() - 1) // 2]
+        dim = _dim(dim, self.ndim, "median")
+        order = _argsort(strip(self._value), dim, False)
+        k = (self.shape[dim] - 1) // 2 if self.ndim else 0
+        idx = _take(order, k, dim, True)
+        values = self.gather(dim, idx)
+        if not keepdim:
+            values, idx = values.squeeze(dim), np.squeeze(idx, axis=dim)
+        return _RETURN_TYPES["median"](values, _wrap(idx))
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        """The ``q``-quantiles over ``dim`` (all entries by default); ``q`` (a number or a
+        1-d tensor) is not differentiated."""
+        return dnp.quantile(self, _plain_arg(q), axis=_dims(dim), keepdims=keepdim,
+                            method=interpolation)
+
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return dnp.nanquantile(self, _plain_arg(q), axis=_dims(dim), keepdims=keepdim,
+                               method=interpolation)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        """``(min, max)`` over ``dim`` (all by default); ties share the gradient."""
+        return _RETURN_TYPES["aminmax"](self.amin(dim, keepdim), self.amax(dim, keepdim))
+
+    def cumsum(self, dim, *, dtype=None):
+        """Running sums along ``dim``."""
+        x = self if dtype is None else self.type(dtype)
+        if x.ndim == 0:
+            return dnp.cumsum(x.reshape(1), axis=0).reshape(())
+        return dnp.cumsum(x, axis=_dim(dim, x.ndim, "cumsum"))
+
+    def cumprod(self, dim, *, dtype=None):
+        """Running products along ``dim`` (the gradient is right at zeros too)."""
+        x = self if dtype is None else self.type(dtype)
+        if x.ndim == 0:
+            return dnp.cumprod(x.reshape(1), axis=0).reshape(())
+        return dnp.cumprod(x, axis=_dim(dim, x.ndim, "cumprod"))
+
+    def logcumsumexp(self, dim):
+        """log(cumsum(exp(self))) along ``dim``, shifted by the maximum along it (so
+        entries more than ~700 below that maximum (float64) give -inf)."""
+        if self.ndim == 0:
+            return self * 1
+        dim = _dim(dim, self.ndim, "logcumsumexp")
+        x = strip(self._value)
+        m = np.max(x, axis=dim, keepdims=True) if x.size else np.zeros(())
+        m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
+        return dnp.log(dnp.cumsum(dnp.exp(self - m), axis=dim)) + m
+
+    def cummax(self, dim):
+        """``(values, indices)``: the running maximum along ``dim`` and where it was last
+        reached; the gradient goes to that entry."""
+        return self._cumulative(dim, np.maximum, "cummax")
+
+    def cummin(self, dim):
+        """``(values, indices)``: the running minimum along ``dim`` (see ``cummax``)."""
+        return self._cumulative(dim, np.minimum, "cummin")
+
+    def _cumulative(self, dim, op, name):
+        if self.ndim == 0:
+            return _RETURN_TYPES[name](self * 1, _wrap(np.zeros((), np.int64)))
+        dim = _dim(dim, self.ndim, name)
+        x = _devices.host(strip(self._value))
+        run = op.accumulate(x, axis=dim)
+        pos = np.arange(x.shape[dim]).reshape((-1,) + (1,) * (x.ndim - dim - 1))
+        hit = (x == run) | (np.isnan(x) if x.dtype.kind in "fc" else False)
+        idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=dim)
+        return _RETURN_TYPES[name](self.gather(dim, idx), _wrap(idx.astype(np.int64)))
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        """The n-th forward difference along ``dim`` (``prepend``/``append`` joined first)."""
+        kw = {k: v for k, v in (("prepend", prepend), ("append", append)) if v is not None}
+        return dnp.diff(self, n, axis=_dim(dim, self.ndim, "diff"), **kw)
+
+    # ------------------------------------------------------------ sorting
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        """``(values, indices)`` sorted along ``dim`` (NaN counted largest, as PyTorch);
+        the gradient goes back through the permutation."""
+        if self.ndim == 0:
+            return _RETURN_TYPES["sort"](self * 1, _wrap(np.zeros((), np.int64)))
+        dim = _dim(dim, self.ndim, "sort")
+        idx = _argsort(strip(self._value), dim, descending)
+        return _RETURN_TYPES["sort"](self.gather(dim, idx), _wrap(idx))
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        """The indices that sort along ``dim`` (a stable sort)."""
+        if self.ndim == 0:
+            return _wrap(np.zeros((), np.int64))
+        return _wrap(_argsort(strip(self._value), _dim(dim, self.ndim, "argsort"), descending))
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """``(values, indices)`` of the ``k`` largest (or smallest) entries along ``dim``."""
+        if self.ndim == 0:
+            return _RETURN_TYPES["topk"](self * 1, _wrap(np.zeros((), np.int64)))
+        dim = _dim(dim, self.ndim, "topk")
+        if not 0 <= k <= self.shape[dim]:
+            raise RuntimeError(f"topk: k ({k}) is out of range for dimension {dim} of size "
+                               f"{self.shape[dim]}")
+        idx = _take(_argsort(strip(self._value), dim, largest), slice(0, k), dim, False)
+        return _RETURN_TYPES["topk"](self.gather(dim, idx), _wrap(idx))
+
+    # ------------------------------------------------------------ indexing
+
+    def gather(self, dim, index):
+        """``out[i][j] = self[index[i][j]][j]`` (``dim`` 0): entries picked along ``dim``;
+        ``index`` has self's number of dimensions and is no larger elsewhere."""
+        idx = _int_index(index, "gather")
+        dim = _dim(dim, self.ndim, "gather")
+        _check_index_shape(self, idx, dim, "gather")
+        return self[_along(idx, dim, max(self.ndim, 1))] if self.ndim else self[idx]
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        """A copy with ``out[index[i][j]][j] = src[i][j]`` (``dim`` 0); ``src`` may be a
+        number (or ``value=``).  With repeated indices, the last write wins."""
+        if reduce is not None:
+            raise NotImplementedError("scatter: reduce= is not supported; use scatter_add")
+        idx, at = self._scatter_index(dim, index, "scatter")
+        return _sh.set_item(self, at, self._scatter_src(value if src is None else src, idx))
+
+    def scatter_add(self, dim, index, src):
+        """A copy with ``src[i][j]`` added at ``[index[i][j]][j]`` (``dim`` 0); repeated
+        indices add up."""
+        idx, at = self._scatter_index(dim, index, "scatter_add")
+        s = self._scatter_src(src, idx)
+        if not isinstance(s, Tracer):
+            s = _wrap(np.broadcast_to(np.asarray(s, self.dtype), idx.shape))
+        return self + _sh._scatter(s, at, tuple(self.shape))
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return self._inplace("scatter_", lambda: self.scatter(dim, index, src, value=value,
+                                                              reduce=reduce))
+
+    def scatter_add_(self, dim, index, src):
+        return self._inplace("scatter_add_", lambda: self.scatter_add(dim, index, src))
+
+    def _scatter_index(self, dim, index, name):
+        idx = _int_index(index, name)
+        dim = _dim(dim, self.ndim, name)
+        _check_index_shape(self, idx, dim, name)
+        return idx, _along(idx, dim, self.ndim)
+
+    def _scatter_src(self, src, idx):
+        if isinstance(src, Tensor) or np.ndim(strip(src)):
+            if np.ndim(strip(src)) != idx.ndim:
+                raise RuntimeError("scatter: index and src must have the same number of "
+                                   "dimensions")
+            return src[tuple(slice(0, n) for n in idx.shape)]
+        return src
+
+    def index_select(self, dim, index):
+        """The entries at ``index`` (1-d, ints) along ``dim``."""
+        idx = _int_index(index, "index_select")
+        if idx.ndim > 1:
+            raise IndexError("index_select(): Index is supposed to be a vector")
+        if self.ndim == 0:
+            return self[idx.reshape(())] if idx.size == 1 else self.reshape(1)[idx]
+        dim = _dim(dim, self.ndim, "index_select")
+        return self[(slice(None),) * dim + (idx.reshape(-1),)]
+
+    def masked_fill(self, mask, value):
+        """A copy with ``value`` where ``mask`` is True (``value`` a number or a 0-d tensor,
+        which receives the gradient of the filled entries)."""
+        m = strip(mask)
+        if isinstance(m, Tracer) or _dtype_of(m) != np.bool_:
+            raise RuntimeError("masked_fill only supports boolean masks")
+        if isinstance(value, Tensor) and value.ndim:
+            raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value.ndim} dimension(s)")
+        out = _wrap_result(dnp.where(m, value, self))
+        if out.shape != self.shape:
+            raise RuntimeError(f"masked_fill: the mask of shape {tuple(np.shape(m))} does not "
+                               f"broadcast to the tensor's shape {tuple(self.shape)}")
+        return out if out.dtype == self.dtype else out.type(self.dtype)
+
+    def masked_fill_(self, mask, value):
+        return self._inplace("masked_fill_", lambda: self.masked_fill(mask, value))
+
+    def take(self, index):
+        """The entries at ``index`` of the flattened tensor (result of index's shape)."""
+        return self.reshape(-1)[_int_index(index, "take")]
+
+    def tril(self, diagonal=0):
+        """The lower triangle (of the last two dimensions) and zeros above."""
+        return dnp.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        """The upper triangle (of the last two dimensions) and zeros below."""
+        return dnp.triu(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        """The diagonal of dimensions dim1 and dim2, as the last dimension."""
+        return dnp.diagonal(self, offset, dim1, dim2)
+
+    def diag(self, diagonal=0):
+        """A 1-d tensor's diagonal matrix, or a 2-d tensor's diagonal."""
+        if self.ndim not in (1, 2):
+            raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {self.ndim}D")
+        return dnp.diag(self, diagonal)
+
+    def trace(self):
+        """The sum of the diagonal of a 2-d tensor."""
+        if self.ndim != 2:
+            raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {self.ndim}")
+        return dnp.sum(dnp.diagonal(self))
+
+    def flip(self, *dims):
+        """A copy with the order of entries reversed along ``dims``."""
+        dims = _shape_arg(dims)
+        nd = self.ndim
+        axes = _sh._normalize_axes(dims, max(nd, 1), "flip") if dims else ()
+        if len(set(axes)) != len(axes):
+            raise RuntimeError("flip: dims has a dimension twice")
+        if nd == 0:
+            return self * 1
+        out = self
+        for a in axes:
+            n = self.shape[a]
+            out = out[(slice(None),) * a + (np.arange(n - 1, -1, -1),)]
+        return out if axes else self * 1
+
+    def fliplr(self):
+        if self.ndim < 2:
+            raise RuntimeError("fliplr: Input must be >= 2-d.")
+        return self.flip(1)
+
+    def flipud(self):
+        if self.ndim < 1:
+            raise RuntimeError("flipud: Input must be >= 1-d.")
+        return self.flip(0)
+
+    def roll(self, shifts, dims=None):
+        """Entries shifted cyclically by ``shifts`` along ``dims`` (the flattened tensor if
+        ``dims`` is None)."""
+        if dims is None:
+            if isinstance(shifts, (tuple, list)) and len(shifts) != 1:
+                raise RuntimeError("roll: with dims=None, shifts must be one number")
+            s = shifts[0] if isinstance(shifts, (tuple, list)) else shifts
+            return self.reshape(-1).roll(int(s), 0).reshape(self.shape)
+        shifts, dims = _dims_tuple(shifts), _dims_tuple(dims)
+        if len(shifts) != len(dims):
+            raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, "
+                               f"dims: {len(dims)}")
+        out = self
+        for s, d in zip(shifts, dims):
+            d = _dim(d, self.ndim, "roll")
+            n = self.shape[d] if self.ndim else 1
+            if n:
+                out = out[(slice(None),) * d + ((np.arange(n) - int(s)) % n,)]
+        return out
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        """Each entry repeated ``repeats`` times (a number, or one count per entry) along
+        ``dim`` (of the flattened tensor if None)."""
+        x = self.reshape(-1) if dim is None else self
+        d = 0 if dim is None else _dim(dim, x.ndim, "repeat_interleave")
+        n = x.shape[d] if x.ndim else 1
+        r = _devices.host(strip(repeats)) if isinstance(repeats, Tensor) else repeats
+        idx = np.repeat(np.arange(n), np.asarray(r).reshape(-1) if np.ndim(r) else int(r))
+        if x.ndim == 0:
+            x = x.reshape(1)
+        return x[(slice(None),) * d + (idx,)]
+
+    # ------------------------------------------------------------ products
+
+    def dot(self, other):
+        """The inner product of two 1-d tensors (no conjugation)."""
+        _vectors(self, other, "dot")
+        return dnp.einsum("i,i->", self, other)
+
+    def vdot(self, other):
+        """The inner product of two 1-d tensors, conjugating self."""
+        _vectors(self, other, "vdot")
+        return dnp.einsum("i,i->", self.conj(), other)
+
+    def inner(self, other):
+        """Sum over the last dimensions of both (a product if either is 0-d)."""
+        o = _as_tensor(other)
+        if self.ndim == 0 or o.ndim == 0:
+            return self * o
+        return _tensordot(self, o, [self.ndim - 1], [o.ndim - 1])
+
+    def outer(self, vec2):
+        """The outer product of two 1-d tensors."""
+        _vectors(self, vec2, "outer", same=False)
+        return dnp.outer(self, vec2)
+
+    ger = outer
+
+    def kron(self, other):
+        """The Kronecker product (shapes multiplied dimension by dimension)."""
+        o = _as_tensor(other)
+        nd = max(self.ndim, o.ndim)
+        a = self.reshape((1,) * (nd - self.ndim) + tuple(self.shape))
+        b = o.reshape((1,) * (nd - o.ndim) + tuple(o.shape))
+        sa, sb = a.shape, b.shape
+        prod = (a.reshape(tuple(v for s in sa for v in (s, 1)))
+                * b.reshape(tuple(v for s in sb for v in (1, s))))
+        return prod.reshape(tuple(p * q for p, q in zip(sa, sb)))
+
+    def cross(self, other, dim=None):
+        """The cross product along ``dim`` (of size 3; the first such dimension if None,
+        as torch.cross)."""
+        b = _as_tensor(other)
+        shape = np.broadcast_shapes(tuple(self.shape), tuple(b.shape))
+        a, b = self.expand(shape), b.expand(shape)
+        if dim is None:
+            dims = [i for i, s in enumerate(a.shape) if s == 3]
+            if not dims:
+                raise RuntimeError("no dimension of size 3 in input")
+            dim = dims[0]
+        dim = _dim(dim, a.ndim, "cross")
+        if a.shape[dim] != 3:
+            raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                               f"{a.shape[dim]} and {b.shape[dim]}")
+        pre = (slice(None),) * dim
+        a0, a1, a2 = (a[pre + (i,)] for i in range(3))
+        b0, b1, b2 = (b[pre + (i,)] for i in range(3))
+        return dnp.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=dim)
+
+    # ------------------------------------------------------------ elementwise
+
+    def logaddexp(self, other):
+        """log(exp(self) + exp(other)), computed stably."""
+        return _need(dnp, "logaddexp")(self, other)
+
+    def hypot(self, other):
+        return _need(dnp, "hypot")(self, other)
+
+    def atan2(self, other):
+        """The angle of the point (other, self), on [-pi, pi]."""
+        return _need(dnp, "arctan2")(self, other)
+
+    arctan2 = atan2
+
+    def asin(self):
+        return _need(dnp, "arcsin")(self)
+
+    def acos(self):
+        return _need(dnp, "arccos")(self)
+
+    def atan(self):
+        return _need(dnp, "arctan")(self)
+
+    def asinh(self):
+        return _need(dnp, "arcsinh")(self)
+
+    def acosh(self):
+        return _need(dnp, "arccosh")(self)
+
+    def atanh(self):
+        return _need(dnp, "arctanh")(self)
+
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+    def log1p(self):
+        return _need(dnp, "log1p")(self)
+
+    def expm1(self):
+        return _need(dnp, "expm1")(self)
+
+    def log2(self):
+        return _need(dnp, "log2")(self)
+
+    def log10(self):
+        return _need(dnp, "log10")(self)
+
+    def exp2(self):
+        return _need(dnp, "exp2")(self)
+
+    def sinc(self):
+        """sin(pi x) / (pi x), 1 at 0."""
+        return _need(dnp, "sinc")(self)
+
+    def erf(self):
+        from .scipy import special
+        return special.erf(self)
+
+    def erfc(self):
+        from .scipy import special
+        return special.erfc(self)
+
+    def erfinv(self):
+        from .scipy import special
+        return special.erfinv(self)
+
+    def lgamma(self):
+        """log|Gamma(x)|."""
+        from .scipy import special
+        return special.gammaln(self)
+
+    def digamma(self):
+        from .scipy import special
+        return special.digamma(self)
+
+    def polygamma(self, n):
+        """The n-th derivative of digamma (``x.polygamma(n)``; the function is
+        ``polygamma(n, x)``)."""
+        from .scipy import special
+        return special.polygamma(int(n), self)
+
+    def i0(self):
+        """The modified Bessel function of the first kind, of order 0."""
+        from .scipy import special
+        return special.i0(self)
+
+    def reciprocal(self):
+        return _float_input(self).__rtruediv__(1)
+
+    def rsqrt(self):
+        """1 / sqrt(x)."""
+        return 1 / dnp.sqrt(_float_input(self))
+
+    def floor(self):
+        return _wrap_result(dnp.floor(self))
+
+    def ceil(self):
+        return _wrap_result(dnp.ceil(self))
+
+    def trunc(self):
+        return _wrap_result(dnp.trunc(self))
+
+    fix = trunc
+
+    def round(self, decimals=0):
+        """Rounded to ``decimals`` places (halves to even); gradient 0."""
+        return _wrap_result(dnp.round(self, decimals))
+
+    def frac(self):
+        """x - trunc(x) (gradient 1)."""
+        return self - dnp.trunc(self)
+
+    def sign(self):
+        return _wrap_result(dnp.sign(self))
+
+    def lerp(self, end, weight):
+        """self + weight * (end - self)."""
+        return self + weight * (end - self)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        """self + value * tensor1 * tensor2."""
+        return self + value * (tensor1 * tensor2)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        """self + value * tensor1 / tensor2."""
+        return self + value * (tensor1 / tensor2)
+
+    # ------------------------------------------------------------ shapes
+
+    def unflatten(self, dim, sizes):
+        """Dimension ``dim`` split into ``sizes`` (one may be -1)."""
+        dim = _dim(dim, self.ndim, "unflatten")
+        s = tuple(self.shape)
+        return self.reshape(s[:dim] + tuple(int(v) for v in sizes) + s[dim + 1:])
+
+    def movedim(self, source, destination):
+        """Dimensions ``source`` moved to positions ``destination`` (the others keep their
+        order)."""
+        return self._view(dnp.moveaxis(self, _dims(source), _dims(destination)))
+
+    moveaxis = movedim
+
+    def narrow(self, dim, start, length):
+        """The ``length`` entries from ``start`` along ``dim`` (a view)."""
+        dim = _dim(dim, self.ndim, "narrow")
+        n = self.shape[dim]
+        start = int(start) + (n if int(start) < 0 else 0)
+        if not (0 <= start and length >= 0 and start + length <= n):
+            raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension "
+                               f"size ({n}).")
+        return self[(slice(None),) * dim + (slice(start, start + length),)]
+
+    def _pieces(self, dim, bounds):
+        pre = (slice(None),) * dim
+        return tuple(self[pre + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
+
+    def split(self, split_size_or_sections, dim=0):
+        """Pieces of ``split_size`` entries along ``dim`` (the last may be smaller), or of
+        the sizes listed."""
+        dim = _dim(dim, self.ndim, "split")
+        n = self.shape[dim]
+        s = split_size_or_sections
+        if isinstance(s, (list, tuple)):
+            if sum(s) != n:
+                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n}"
+                                   f" (input tensor's size at dimension {dim}), but got "
+                                   f"split_sizes={list(s)}")
+            bounds = list(np.cumsum([0] + list(s)))
+        else:
+            if s <= 0 and n:
+                raise RuntimeError("split expects split_size be positive")
+            bounds = list(range(0, n, s)) + [n] if n else [0, 0]
+        return self._pieces(dim, [int(b) for b in bounds])
+
+    def chunk(self, chunks, dim=0):
+        """At most ``chunks`` pieces of ceil(n / chunks) entries along ``dim``."""
+        if chunks <= 0:
+            raise RuntimeError("chunk expects `chunks` to be greater than 0")
+        n = self.shape[_dim(dim, self.ndim, "chunk")]
+        return self.split(max(-(-n // chunks), 1), dim)
+
+    def tensor_split(self, indices_or_sections, dim=0):
+        """``sections`` pieces of near-equal size (the first ones one larger), or the
+        pieces between the ``indices`` listed, along ``dim``."""
+        dim = _dim(dim, self.ndim, "tensor_split")
+        n = self.shape[dim]
+        s = indices_or_sections
+        if isinstance(s, Tensor):
+            s = _devices.host(strip(s._value)).tolist()
+        if isinstance(s, (list, tuple)):
+            bounds = [0] + [min(max(int(i) + (n if i < 0 else 0), 0), n) for i in s] + [n]
+            bounds = [max(b, a) for a, b in zip([0] + bounds[:-1], bounds)]
+        else:
+            if s <= 0:
+                raise RuntimeError(f"number of sections must be larger than 0, got {s}")
+            q, r = divmod(n, s)
+            bounds = [0]
+            for i in range(s):
+                bounds.append(bounds[-1] + q + (i < r))
+        return self._pieces(dim, bounds)
+
+    def unbind(self, dim=0):
+        """The slices along ``dim``, as a tuple."""
+        dim = _dim(dim, self.ndim, "unbind")
+        pre = (slice(None),) * dim
+        return tuple(self[pre + (i,)] for i in range(self.shape[dim]))
+
+    def broadcast_to(self, size):
+        return self.expand(*_shape_arg((size,)))
+
+    def repeat(self, *sizes):
+        """The tensor tiled ``sizes[i]`` times along dimension i (PyTorch's repeat is
+        NumPy's tile; sizes must cover every dimension)."""
+        sizes = _shape_arg(sizes)
+        if len(sizes) < self.ndim:
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than "
+                               "number of dimensions of tensor")
+        return _tile(self, sizes)
+
+    def tile(self, *dims):
+        """The tensor tiled ``dims[i]`` times along dimension i (dims padded with 1s in
+        front)."""
+        dims = _shape_arg(dims)
+        return _tile(self, (1,) * (self.ndim - len(dims)) + dims)
+
 
 def _compare(np_fn):
     name = np_fn.__name__
@@ -1213,6 +1805,149 @@ def _shape_arg(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
         return tuple(shape[0])
     return tuple(int(s) for s in shape)
+
+
+# ============================================================================ helpers of the
+# PyTorch-named functions
+
+for _n in ("sort", "topk", "cummax", "cummin", "median"):
+    _RETURN_TYPES[_n] = collections.namedtuple(_n, ["values", "indices"])
+_RETURN_TYPES["aminmax"] = collections.namedtuple("aminmax", ["min", "max"])
+
+
+def _need(module, name):
+    """module.name, or an error naming it if this version of dualrev lacks it."""
+    fn = getattr(module, name, None)
+    if fn is None:
+        raise NotImplementedError(f"{module.__name__}.{name} is not available in this version "
+                                  f"of dualrev")
+    return fn
+
+
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else _wrap(x if isinstance(x, Tracer) else np.asarray(x))
+
+
+def _var_args(dim, unbiased, correction):
+    """dim and the degrees of freedom of var/std: torch's overloads var(unbiased),
+    var(dim, unbiased), var(dim, correction=)."""
+    if isinstance(dim, bool):
+        if unbiased is not None:
+            raise TypeError("var/std: unbiased given twice")
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError("var/std: give unbiased or correction, not both")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return dim, correction
+
+
+def _plain_arg(q):
+    """A non-differentiated argument's value (a tensor's array)."""
+    if isinstance(q, Tensor):
+        return _devices.host(strip(q._value))
+    return q
+
+
+def _int_index(index, name):
+    """An index tensor's values as a NumPy integer array, checked."""
+    idx = index
+    if isinstance(idx, Tensor):
+        idx = strip(idx._value)
+    elif isinstance(idx, Tracer):
+        idx = strip(idx)
+    idx = np.asarray(_devices.host(idx)) if idx.__class__ is not np.ndarray else idx
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index, got {idx.dtype}")
+    return idx
+
+
+def _check_index_shape(x, idx, dim, name):
+    if idx.ndim != max(x.ndim, 1) and not (x.ndim == 0 and idx.ndim == 0):
+        raise RuntimeError(f"{name}(): Index tensor must have the same number of dimensions as "
+                           f"input tensor")
+    for a, (n, m) in enumerate(zip(idx.shape, x.shape)):
+        if a != dim and n > m:
+            raise RuntimeError(f"{name}(): Size does not match at dimension {a}: expected index "
+                               f"{tuple(idx.shape)} to be no larger than self {tuple(x.shape)} "
+                               f"apart from dimension {dim}")
+
+
+def _argsort(x, dim, descending):
+    """A stable argsort of raw array x along dim, NaN counted largest (as PyTorch)."""
+    x = _devices.host(x)
+    if x.dtype.kind == "c":
+        raise RuntimeError("sort: complex tensors are not ordered")
+    if descending:
+        if x.dtype.kind == "b":
+            key = ~x
+        elif x.dtype.kind == "u":
+            key = np.iinfo(x.dtype).max - x
+        elif x.dtype.kind == "f":
+            key = np.where(np.isnan(x), -np.inf, -x)
+        else:
+            key = -x.astype(np.int64) if x.dtype.itemsize < 8 else ~x
+        return np.argsort(key, axis=dim, kind="stable")
+    return np.argsort(x, axis=dim, kind="stable")
+
+
+def _take(a, k, dim, keep):
+    """a[..., k, ...] along dim (k an int, or a slice; an int kept as a dimension)."""
+    if isinstance(k, int):
+        k = slice(k, k + 1) if keep else k
+    return a[(slice(None),) * dim + (k,)]
+
+
+def _vectors(a, b, name, same=True):
+    b = _as_tensor(b)
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if same and a.shape != b.shape:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
+                           f"[{b.shape[0]}] to have the same number of elements, but got "
+                           f"{a.shape[0]} and {b.shape[0]} elements respectively")
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _tensordot(a, b, dims_a, dims_b):
+    """Sum of a * b over the paired dimensions dims_a of a and dims_b of b (an einsum)."""
+    a, b = _as_tensor(a), _as_tensor(b)
+    dims_a = [_dim(d, a.ndim, "tensordot") for d in dims_a]
+    dims_b = [_dim(d, b.ndim, "tensordot") for d in dims_b]
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError("tensordot: both dimension lists should have the same length")
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{a.shape[da]} in dim {da} and second has size {b.shape[db]} "
+                               f"in dim {db}")
+    if a.ndim + b.ndim - len(dims_a) > len(_LETTERS):
+        raise RuntimeError("tensordot: too many dimensions")
+    sa = list(_LETTERS[:a.ndim])
+    rest = iter(_LETTERS[a.ndim:])
+    sb = [None] * b.ndim
+    for da, db in zip(dims_a, dims_b):
+        sb[db] = sa[da]
+    sb = [s if s is not None else next(rest) for s in sb]
+    out = ([s for i, s in enumerate(sa) if i not in dims_a]
+           + [s for i, s in enumerate(sb) if i not in dims_b])
+    return _wrap_result(dnp.einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out)}", a, b))
+
+
+def _float_input(x):
+    """x, cast to the default float dtype if it is an integer or boolean tensor."""
+    return x if x.dtype.kind in "fc" else x.type(_default_dtype[0])
+
+
+def _tile(x, reps):
+    """x repeated reps[i] times along dimension i (len(reps) >= x.ndim)."""
+    shape = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
+    inter = tuple(v for s in shape for v in (1, s))
+    big = tuple(v for r, s in zip(reps, shape) for v in (r, s))
+    out = _sh.broadcast_to(x.reshape(inter), big)
+    return _wrap_result(out).reshape(tuple(r * s for r, s in zip(reps, shape)))
 
 
 # ============================================================================ grad_fn
