@@ -309,4 +309,84 @@ def test_against_torch(name, fn, args):
         if b is None:
             assert a is None or not np.any(a)
             continue
+        assert a is not None, "no gradient reached an input PyTorch differentiates"
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+
+
+def test_in_place_scatter_and_masked_fill_record_the_new_values():
+    x0 = rnd(2, 4)
+    src = rnd(2, 3)
+    results = []
+    for m in (dualrev, torch):
+        x = _to(m, x0)
+        s = _to(m, src)
+        y = x * 1
+        y.scatter_(1, _to(m, PERM), s)
+        y.scatter_add_(1, _to(m, IDX), s)
+        y.masked_fill_(_to(m, MASK), 2.0)
+        (y * y).sum().backward()
+        results.append([_arr(y), _arr(x.grad), _arr(s.grad)])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10)
+
+
+def test_result_types_and_constant_indices():
+    x = dualrev.tensor(rnd(3, 4), requires_grad=True)
+    v, i = x.sort(1)
+    assert type(v) is dualrev.Tensor and i.dtype == np.int64 and not i.requires_grad
+    assert x.topk(2).indices.shape == (3, 2)
+    assert x.median(0)._fields == ("values", "indices")
+    assert x.aminmax()._fields == ("min", "max")
+    U, S, Vh = dualrev.linalg.svd(x)
+    assert (U.shape, S.shape, Vh.shape) == ((3, 3), (3,), (4, 4))
+    res = dualrev.linalg.lstsq(x.T, dualrev.tensor(rnd(4)))
+    assert res._fields == ("solution", "residuals", "rank", "singular_values")
+    assert int(res.rank) == 3
+    sign, logabsdet = dualrev.linalg.slogdet(x[:, :3])
+    assert sign.shape == logabsdet.shape == ()
+    w = dualrev.linalg.eigvals(dualrev.tensor(np.diag([1.0, 2.0])))
+    assert w.dtype == np.complex128
+    assert len(x.split(3, 1)) == 2 and len(x.chunk(3, 0)) == 3
+    assert x.unbind(1)[2].shape == (3,)
+
+
+@pytest.mark.parametrize("call,error", [
+    (lambda x: x.gather(1, dualrev.tensor([[0.5]])), RuntimeError),
+    (lambda x: x.gather(1, dualrev.tensor([0])), RuntimeError),
+    (lambda x: x.topk(5, 1), RuntimeError),
+    (lambda x: x.masked_fill(dualrev.tensor([[1, 0, 1, 0]] * 3), 0.0), RuntimeError),
+    (lambda x: x.index_select(0, dualrev.tensor([[0]])), IndexError),
+    (lambda x: x.narrow(1, 2, 3), RuntimeError),
+    (lambda x: x.split([1, 2], 1), RuntimeError),
+    (lambda x: x.repeat(2), RuntimeError),
+    (lambda x: x.cross(x, dim=1), RuntimeError),
+    (lambda x: x.dot(x), RuntimeError),
+    (lambda x: x.reshape(3, 2, 2).trace(), RuntimeError),
+    (lambda x: x.var(1, True, correction=1), TypeError),
+    (lambda x: dualrev.linalg.inv(x), RuntimeError),
+    (lambda x: dualrev.linalg.eigh(x[:, :3], UPLO="X"), RuntimeError),
+    (lambda x: dualrev.linalg.matrix_norm(x, 3), RuntimeError),
+    (lambda x: dualrev.linalg.qr(x, mode="full"), RuntimeError),
+    (lambda x: dualrev.cdist(x, x[:, :2]), RuntimeError),
+    (lambda x: dualrev.meshgrid(x, indexing="yx"), RuntimeError),
+    (lambda x: dualrev.fft.fft(x, norm="half"), (RuntimeError, NotImplementedError)),
+])
+def test_bad_input_raises(call, error):
+    x = dualrev.tensor(rnd(3, 4), requires_grad=True)
+    with pytest.raises(error):
+        call(x)
+
+
+def test_at_ties_and_zeros_the_gradient_is_pytorchs():
+    """cummax gives the gradient to the last position reaching the maximum, median and
+    sort to the entry chosen, vector_norm and cdist 0 at the zero vector (as PyTorch)."""
+    x0 = np.array([[1.0, 3.0, 3.0, 2.0, 3.0]])
+    for fn in (lambda m, x: m.cummax(x, 1).values, lambda m, x: m.median(x, 1).values,
+               lambda m, x: m.linalg.vector_norm(x - x),
+               lambda m, x: m.cdist(x, x)):
+        grads = []
+        for m in (dualrev, torch):
+            x = _to(m, x0)
+            (fn(m, x) * 1.5).sum().backward()
+            grads.append(_arr(x.grad))
+        np.testing.assert_array_equal(*grads)
