@@ -456,7 +456,9 @@ class Composite:
 _OPERATORS = {operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
               operator.neg, operator.matmul}
 # NumPy's ufuncs whose array-API name differs.
-_XP_NAMES = {"absolute": "abs", "conjugate": "conj", "power": "pow", "arctan2": "atan2"}
+_XP_NAMES = {"absolute": "abs", "conjugate": "conj", "power": "pow", "arctan2": "atan2",
+             "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
+             "arccosh": "acosh", "arctanh": "atanh"}
 
 
 def _xp_impl(prim, impl):

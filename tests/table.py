@@ -57,15 +57,18 @@ class Case:
     ``diff`` lists the argnums differentiated (default: all); ``fd=False``
     leaves the case out of the finite-difference test (non-smooth points,
     float32 rounding); ``strict`` and ``dask``: None, or why the case does
-    not run on that library's arrays.
+    not run on that library's arrays; ``f32``: None, or why its float32 run
+    cannot be compared with the float64 reference (a value that depends on
+    the dtype, such as the largest finite number).
     """
 
-    def __init__(self, prim, name, fn, args, diff=None, fd=True, strict=None, dask=None):
+    def __init__(self, prim, name, fn, args, diff=None, fd=True, strict=None, dask=None,
+                 f32=None):
         self.prim, self.name, self.fn = prim, name, fn
         self.args = tuple(args)
         self.diff = tuple(range(len(self.args))) if diff is None else tuple(diff)
         self.fd = fd
-        self.strict, self.dask = strict, dask
+        self.strict, self.dask, self.f32 = strict, dask, f32
 
     @property
     def id(self):

@@ -794,6 +794,8 @@ def test_float32_inputs(case):
     Jacobians in the output's dtype and reverse Jacobians, gradients and
     Hessians in the input's dtype (float32), as JAX; the values agree with the
     float64 reference at the same (float32-representable) point."""
+    if case.f32:
+        pytest.skip(case.f32)
     args = case.inputs(F32)
     an = case.argnums()
     d = case.diff_args(args)

@@ -16,7 +16,7 @@ from ._elementwise import (abs, absolute, add, angle, astype, ceil, conj, conjug
                            less, less_equal, log, maximum, minimum, multiply, negative,
                            not_equal, power, round, sign, sin, sinh, sqrt, square,
                            subtract, tan, tanh, true_divide, where)
-from ._creation import full, full_like  # noqa: F401
+from ._creation import full, full_like, geomspace, linspace, logspace  # noqa: F401
 from ._elementwise import fmod, mod, nonzero, remainder, zeros_like  # noqa: F401
 from ._elementwise import (bitwise_and, bitwise_not, bitwise_or, bitwise_xor, invert,  # noqa: F401
                            logical_xor, trunc)
@@ -58,7 +58,7 @@ logical_and = _nondiff(_np.logical_and)
 logical_or = _nondiff(_np.logical_or)
 logical_not = _nondiff(_np.logical_not)
 zeros, ones, empty, eye, identity = _np.zeros, _np.ones, _np.empty, _np.eye, _np.identity
-arange, linspace = _np.arange, _np.linspace
+arange = _np.arange
 
 
 def asarray(a, dtype=None, *, copy=None):
