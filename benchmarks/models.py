@@ -120,7 +120,8 @@ def _parts(systems, name):
         from dualrev.scipy import linalg as sla
         from dualrev.scipy import special
         return (dnp, dnp.linalg.cholesky, lambda L, b: sla.solve_triangular(L, b, lower=True),
-                dnp.fft.rfft, dnp.fft.irfft, special.logsumexp)
+                lambda a: dnp.fft.rfft(a), lambda a, n: dnp.fft.irfft(a, n),
+                special.logsumexp)
     if name == "autograd":
         autograd, anp = m
         import autograd.scipy.linalg as asla

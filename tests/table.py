@@ -59,16 +59,17 @@ class Case:
     float32 rounding); ``strict`` and ``dask``: None, or why the case does
     not run on that library's arrays; ``f32``: None, or why its float32 run
     cannot be compared with the float64 reference (a value that depends on
-    the dtype, such as the largest finite number).
+    the dtype, such as the largest finite number); ``vmap``: None, or why the
+    function cannot run under vmap (a result whose shape its values decide).
     """
 
     def __init__(self, prim, name, fn, args, diff=None, fd=True, strict=None, dask=None,
-                 f32=None):
+                 f32=None, vmap=None):
         self.prim, self.name, self.fn = prim, name, fn
         self.args = tuple(args)
         self.diff = tuple(range(len(self.args))) if diff is None else tuple(diff)
         self.fd = fd
-        self.strict, self.dask, self.f32 = strict, dask, f32
+        self.strict, self.dask, self.f32, self.vmap = strict, dask, f32, vmap
 
     @property
     def id(self):

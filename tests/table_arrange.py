@@ -5,6 +5,7 @@ broadcast_arrays, meshgrid, matrix_transpose, permute_dims, rollaxis.  (row_stac
 pad's 'empty' mode and the methods flatten and copy are checked in test_arrange.py.)"""
 import numpy as np
 
+from helpers import jnp
 from table import Arg, case
 
 
@@ -131,3 +132,23 @@ case("meshgrid", "xy_three", lambda m, x, y, z: m.stack(m.meshgrid(x, y, z)),
      Arg(3), Arg(2), Arg(2))
 case("meshgrid", "ij_sparse", lambda m, x, y: sum(m.meshgrid(x, y, indexing="ij", sparse=True)),
      Arg(3), Arg(2))
+
+# ---------------------------------------------------------------- copies, trimming, apply
+case("copy", "2x3", lambda m, x: m.copy(x) * 2.0, Arg(2, 3))
+_FOREIGN_LIST = ("a list of another library's arrays is that library's to stack (NumPy "
+                 "refuses to convert them)")
+case("asarray", "list_of_traced", lambda m, x: m.asarray([x[0], 2.0 * x[1], x[0] * x[1]]),
+     Arg(2), strict=_FOREIGN_LIST, dask=_FOREIGN_LIST)
+case("array", "nested_lists", lambda m, x: m.array([[x[0], x[1]], [x[1] * x[0], x[0]]]),
+     Arg(2), strict=_FOREIGN_LIST, dask=_FOREIGN_LIST)
+# JAX's trim_zeros needs concrete values (it cannot run under jit): its reference slices
+# these values where NumPy trims them (the value test compares the two).
+_TRIM = np.array([0.0, 0.0, 1.5, 0.0, -2.0, 0.0])
+case("trim_zeros", "front_and_back", lambda m, x: (m.trim_zeros(x) if m is not jnp else x[2:5])
+     * 2.0, _TRIM, fd=False, strict="a case with a NumPy-only reference",
+     dask="the values decide the shape", vmap="the values decide the shape")
+case("apply_along_axis", "outer_axis1", lambda m, x: m.apply_along_axis(
+     lambda v: m.outer(v, v[:2]), 1, x), Arg(2, 3), strict="outer is not in the standard")
+case("apply_along_axis", "sum_axis0", lambda m, x: m.apply_along_axis(m.sum, 0, x), Arg(2, 3))
+case("apply_over_axes", "sum_0_2", lambda m, x: m.apply_over_axes(m.sum, x, [0, 2]),
+     Arg(2, 3, 2))

@@ -26,6 +26,8 @@ _NOT_STD = "not in the array API standard"
 _EIG = "eigvals is not in the array API standard nor in Dask"
 _LSTSQ = "lstsq is not in the array API standard; Dask's factors single-chunk matrices only"
 _TRIM = "the remainder's leading zeros are found from its values (computed)"
+_PAIRS = ("whether the roots come in conjugate pairs (a real result) is read from their "
+          "values (NumPy's only)")
 
 # ---------------------------------------------------------------- products
 case("tensordot", "axes_pairs", lambda m, a, b: m.tensordot(a, b, axes=([1, 0], [0, 2])),
@@ -125,6 +127,9 @@ case("roots", "complex_roots", _roots, Arg(4, lo=0.5, hi=2, signed=True), strict
      dask=_EIG)
 case("roots", "complex_coefficients", lambda m, a, b: _roots(m, _c(m, a, b)),
      Arg(3, lo=0.5, hi=2, signed=True), Arg(3), strict=_EIG, dask=_EIG)
+case("poly", "real_roots", lambda m, r: m.poly(r), Arg(3))
+case("poly", "complex_roots", lambda m, a, b: _r(m, m.poly(_c(m, a, b))), Arg(2), Arg(2),
+     strict=_PAIRS, dask=_PAIRS)
 case("vander", "N4", lambda m, x: _as(m, m.vander(x, 4), x), Arg(3))
 # JAX's vander is x ** arange(N), whose derivative at 0 ** 0 is nan; the reference
 # builds the same columns from integer powers, whose derivatives are exact at 0.

@@ -81,3 +81,17 @@ def test_repeat_gradient_is_a_segment_sum():
     reps = np.array([2, 0, 3])
     g = dualrev.grad(lambda v: dnp.sum(dnp.repeat(v, reps) * np.arange(5.0)))(X[0, :3])
     np.testing.assert_array_equal(g, [0 + 1, 0, 2 + 3 + 4])
+
+
+def test_array_api_aliases_are_the_same_functions():
+    assert dnp.concat is dnp.concatenate and dnp.pow is dnp.power
+    assert dnp.permute_dims(X, (1, 0)).shape == (4, 3)
+
+
+def test_trim_zeros_refuses_vmap_and_apply_along_axis_empty_iteration_raises():
+    with pytest.raises(ValueError, match="under vmap"):
+        dualrev.vmap(dnp.trim_zeros)(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    with pytest.raises(ValueError, match="iteration dimensions are 0"):
+        _traced(lambda x: dnp.apply_along_axis(dnp.sum, 1, x[:0]))
+    with pytest.raises(ValueError, match="correct shape"):
+        _traced(lambda x: dnp.apply_over_axes(lambda a, ax: dnp.sum(a), x, [0]))

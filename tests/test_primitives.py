@@ -1082,6 +1082,8 @@ def vmap_inputs(case, args, out):
 @params(CASES)
 def test_vmap(case):
     """dualrev.vmap of the case, every placement of the batch axes, against jax.vmap."""
+    if case.vmap:
+        pytest.skip(case.vmap)
     args = case.inputs()
     ref = jax_vmap_reference(case)
     batches = vmap_examples(case)
@@ -1099,6 +1101,8 @@ def test_vmap(case):
 def test_vmap_of_jvp_and_vjp(case):
     """vmap of the case's JVP (over tangents; over primals and tangents) and of its
     VJP (the pullback over cotangents; the VJP over primals), against JAX."""
+    if case.vmap:
+        pytest.skip(case.vmap)
     args = case.inputs()
     ref = jax_vmap_reference(case)
     batches = vmap_examples(case)
@@ -1153,6 +1157,8 @@ def test_vmap_runs_each_primitive_once_per_batch(case, monkeypatch):
     """Under vmap (and vmap of the VJP over primals) the implementations run as often
     for a batch of 6 examples as for a batch of 3: no rule loops over the examples
     (the 6 repeat the 3, so data-dependent choices are the same)."""
+    if case.vmap:
+        pytest.skip(case.vmap)
     args = case.inputs()
     f = case.restricted(dnp, args)
     ct = to_numpy(case.fn(dnp, *args))

@@ -8,9 +8,10 @@ import numpy as _np
 from numpy import (e, euler_gamma, float16, float32, float64, complex64, complex128,  # noqa: F401
                    inf, int32, int64, nan, ndarray, newaxis, pi, bool_)
 
-from ..core import Tracer as _Tracer
+from ..core import Composite as _Composite, Tracer as _Tracer
 from ._dispatch import CONVERSION_ERRORS as _CONVERSION_ERRORS
-from ._dispatch import nondiff as _nondiff, traced_array as _traced_array
+from ._dispatch import holds_tracer as _holds_tracer, nondiff as _nondiff
+from ._dispatch import array_of as _array_of
 from ._elementwise import (abs, absolute, add, angle, astype, ceil, conj, conjugate,  # noqa: F401
                            cos, cosh, divide, equal, exp, imag, real, floor, greater, greater_equal, isfinite, isinf, isnan,
                            less, less_equal, log, maximum, minimum, multiply, negative,
@@ -69,13 +70,13 @@ def asarray(a, dtype=None, *, copy=None):
 
         >>> dualrev.grad(lambda x: dnp.sum(dnp.asarray([x, 2 * x, 3.0]) ** 2))(1.0)   # 10.0
     """
-    if isinstance(a, _Tracer):
-        return _traced_as(a, dtype, copy)
-    try:
-        return _np.asarray(a, dtype) if copy is None else _np.asarray(a, dtype, copy=copy)
-    except _CONVERSION_ERRORS:
-        a = _traced_array(a)
-    return _traced_as(a, dtype, copy, made=True)
+    if not isinstance(a, _Tracer):
+        try:
+            return _np.asarray(a, dtype) if copy is None else _np.asarray(a, dtype, copy=copy)
+        except _CONVERSION_ERRORS:
+            if not _holds_tracer(a):
+                raise
+    return asarray.composite.definition(a, dtype, copy)
 
 
 def array(object, dtype=None, *, copy=True):
@@ -84,13 +85,25 @@ def array(object, dtype=None, *, copy=True):
 
         >>> dnp.array([[x, y], [y, x]])            # x, y traced 0-d values: a 2x2 traced array
     """
-    if isinstance(object, _Tracer):
-        return _traced_as(object, dtype, None if copy else False)
-    try:
-        return _np.array(object, dtype=dtype, copy=copy)
-    except _CONVERSION_ERRORS:
-        object = _traced_array(object)
-    return _traced_as(object, dtype, None if copy else False, made=True)
+    if not isinstance(object, _Tracer):
+        try:
+            return _np.array(object, dtype=dtype, copy=copy)
+        except _CONVERSION_ERRORS:
+            if not _holds_tracer(object):
+                raise
+    return array.composite.definition(object, dtype, None if copy else False)
+
+
+def _traced_or_stacked(a, dtype, copy):
+    """The definition of asarray and array: a traced value (cast to dtype), or a list
+    holding traced values stacked into one."""
+    if isinstance(a, _Tracer):
+        return _traced_as(a, dtype, copy)
+    return _traced_as(_array_of(a), dtype, copy, made=True)
+
+
+asarray.composite = _Composite("asarray", _np.asarray, _traced_or_stacked)
+array.composite = _Composite("array", _np.array, _traced_or_stacked)
 
 
 def _traced_as(a, dtype, copy, made=False):

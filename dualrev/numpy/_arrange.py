@@ -19,17 +19,19 @@ import numpy as np
 
 from .. import backend
 from ..core import Primitive, Tracer, bind, strip
-from ._dispatch import array_of, dispatching_composite, holds_tracer, numpy_first, plain
+from ._dispatch import (array_of, composite, dispatching_composite, holds_tracer, numpy_first,
+                        plain)
 from ._elementwise import add, astype, multiply, subtract
 from ._reductions import _sum, max as _amax, mean as _mean, min as _amin
-from ._shape import (AxisError, _normalize_axes, _reshape, broadcast_to, concatenate,
+from ._shape import (AxisError, _normalize_axes, _reshape, broadcast_to, concatenate, stack,
                      getitem, moveaxis, swapaxes, transpose)
 
 __all__ = ["flip", "fliplr", "flipud", "roll", "rot90", "tile", "repeat", "pad", "resize",
            "split", "array_split", "hsplit", "vsplit", "dsplit", "unstack",
            "hstack", "vstack", "dstack", "column_stack", "row_stack", "block", "append",
            "insert", "delete", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays",
-           "meshgrid", "matrix_transpose", "permute_dims", "rollaxis"]
+           "meshgrid", "matrix_transpose", "permute_dims", "rollaxis", "concat", "copy",
+           "trim_zeros", "apply_along_axis", "apply_over_axes"]
 
 
 def _arr(a):
@@ -981,6 +983,100 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     if not sparse and out:
         out = broadcast_arrays(*out)
     return tuple(out)
+
+
+# ---------------------------------------------------------------- copies, trimming, apply
+
+concat = concatenate
+
+
+@composite(np.copy)
+def copy(a, order="K", subok=False):
+    """Differentiable ``numpy.copy``: traced values are immutable, so a traced array is
+    its own copy (a list holding traced values becomes one traced array).
+
+        >>> dualrev.grad(lambda x: dnp.copy(x) * 2.0)(1.0)      # 2.0
+    """
+    return _arr(a)
+
+
+@dispatching_composite(np.trim_zeros)
+def trim_zeros(filt, trim="fb", axis=None):
+    """Differentiable ``numpy.trim_zeros``: filt without its leading ('f') and/or trailing
+    ('b') zeros, found from its values (so the result's shape is a constant, as NumPy
+    computes it; not under vmap, where each example would trim differently).  With an N-d
+    filt, the bounding box of its nonzeros along ``axis`` (all axes if None), as NumPy
+    2.2.
+
+        >>> dnp.trim_zeros(np.array([0.0, 1.0, 0.0, 2.0, 0.0]))    # [1, 0, 2]
+    """
+    x = _arr(filt)
+    trim = trim.lower()
+    if any(c not in "fb" for c in trim):
+        raise ValueError(f"unexpected character(s) in `trim`: {trim!r}")
+    values = strip(x)
+    if isinstance(values, Tracer):
+        raise ValueError("trim_zeros: the values of filt decide the result's shape; under "
+                         "vmap each example would be trimmed differently")
+    nonzero = backend.to_numpy(values) != 0
+    shape = nonzero.shape
+    axes = range(len(shape)) if axis is None else _normalize_axes(axis, len(shape),
+                                                                  "trim_zeros")
+    index = [slice(None)] * len(shape)
+    for ax in axes:
+        hit = np.flatnonzero(np.any(nonzero, axis=tuple(i for i in range(len(shape)) if i != ax)))
+        if not len(hit):
+            start = stop = 0
+        else:
+            start = int(hit[0]) if "f" in trim else 0
+            stop = int(hit[-1]) + 1 if "b" in trim else shape[ax]
+        index[ax] = slice(start, stop)
+    return getitem(x, tuple(index))
+
+
+@composite(np.apply_along_axis)
+def apply_along_axis(func1d, axis, arr, *args, **kwargs):
+    """Differentiable ``numpy.apply_along_axis``: func1d on every 1-d slice of arr along
+    axis, one call per slice (func1d may be any function dualrev differentiates); the
+    results stacked with their own axes where axis was, as NumPy.
+
+        >>> dnp.apply_along_axis(dnp.sum, 1, x)          # x 3x4: its row sums
+    """
+    x = _arr(arr)
+    shape = _shape(x, "apply_along_axis")
+    axis = _normalize_axes(axis, len(shape), "apply_along_axis")[0]
+    outer = shape[:axis] + shape[axis + 1:]
+    if 0 in outer:
+        raise ValueError("Cannot apply_along_axis when any iteration dimensions are 0")
+    moved = moveaxis(x, axis, -1)
+    results = [_arr(func1d(getitem(moved, idx), *args, **kwargs)) for idx in np.ndindex(outer)]
+    out = stack(results)
+    inner = np.ndim(strip(out)) - 1
+    out = _reshape(out, outer + tuple(np.shape(strip(out))[1:]))
+    return moveaxis(out, tuple(range(len(outer), len(outer) + inner)),
+                    tuple(range(axis, axis + inner))) if inner else out
+
+
+@composite(np.apply_over_axes)
+def apply_over_axes(func, a, axes):
+    """Differentiable ``numpy.apply_over_axes``: ``func(a, axis)`` for each axis in turn,
+    a reduced axis kept with length 1, as NumPy.
+
+        >>> dnp.apply_over_axes(dnp.sum, x, [0, 2])      # x 2x3x4: shape 1x3x1
+    """
+    val = _arr(a)
+    n = len(_shape(val, "apply_over_axes"))
+    for axis in np.atleast_1d(axes):
+        axis = int(axis) + n if axis < 0 else int(axis)
+        res = _arr(func(val, axis))
+        if np.ndim(strip(res)) != n:
+            shape = list(np.shape(strip(res)))
+            shape.insert(axis, 1)
+            res = _reshape(res, tuple(shape))
+            if np.ndim(strip(res)) != n:
+                raise ValueError("function is not returning an array of the correct shape")
+        val = res
+    return val
 
 
 # ---------------------------------------------------------------- methods

@@ -16,8 +16,8 @@ import numpy as np
 from .. import backend
 from ..core import Primitive, Tracer, bind, strip
 from ._dispatch import array_of, composite, holds_tracer
-from ._elementwise import (add, astype, conj, divide, multiply, negative, sqrt, subtract,
-                           zeros_like)
+from ._elementwise import (add, astype, conj, divide, multiply, negative, real, sqrt,
+                           subtract, zeros_like)
 from ._linalg import matmul
 from ._reductions import sum as _sum
 from ._shape import (_normalize_axes, _reshape, concatenate, getitem, moveaxis, ravel,
@@ -25,7 +25,7 @@ from ._shape import (_normalize_axes, _reshape, concatenate, getitem, moveaxis, 
 
 __all__ = ["tensordot", "inner", "vdot", "kron", "cross", "convolve", "correlate", "vecdot",
            "matvec", "vecmat", "trace", "polyval", "polyfit", "polyder", "polyint", "polyadd",
-           "polysub", "polymul", "polydiv", "roots", "vander"]
+           "polysub", "polymul", "polydiv", "roots", "vander", "poly"]
 
 
 # ---------------------------------------------------------------- helpers
@@ -609,6 +609,38 @@ def roots(p):
     if trailing:
         r = concatenate([r, _zeros((trailing,), r)])
     return r
+
+
+@composite(np.poly)
+def poly(seq_of_zeros):
+    """Differentiable ``numpy.poly``: the coefficients (highest power first, leading 1) of
+    the polynomial with the given roots, or of a square matrix's characteristic polynomial
+    (the roots: its eigenvalues); real where the roots come in conjugate pairs, as NumPy
+    (complex under vmap and on other libraries' arrays, where that is not read from the
+    values).
+
+        >>> dnp.poly(np.array([1.0, 2.0]))      # [1, -3, 2]
+    """
+    from .linalg import eigvals
+    a = _arr(seq_of_zeros)
+    sh = _shape(a)
+    if len(sh) == 2 and sh[0] == sh[1] and sh[0] != 0:
+        a = eigvals(a)
+    elif len(sh) != 1:
+        raise ValueError("input must be 1d or non-empty square 2d array.")
+    n = _shape(a)[0]
+    if n == 0:
+        return 1.0
+    a = _inexact(a)
+    c = _const(np.ones(1), a, _dtype(a))
+    for k in range(n):
+        c = convolve(c, concatenate([_const(np.ones(1), a, _dtype(a)),
+                                     _reshape(negative(getitem(a, k)), (1,))]))
+    r = strip(a)
+    if _kind(a) == "c" and not isinstance(r, Tracer) and not backend.is_foreign(r):
+        if np.all(np.sort(r) == np.sort(r.conjugate())):
+            c = real(c)
+    return c
 
 
 @composite(np.vander)

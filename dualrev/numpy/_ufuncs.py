@@ -19,13 +19,15 @@ from ._dispatch import CONVERSION_ERRORS, binary, composite, nondiff, plain, tra
 from ._elementwise import (add, astype, exp, imag, isfinite, isinf, isnan, maximum, minimum,
                            negative, power, real, remainder, sqrt, trunc, where, zeros_like)
 
+pow = power     # NumPy 2's array-API name
+
 __all__ = ["arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "asin", "acos",
            "atan", "asinh", "acosh", "atanh", "arctan2", "atan2", "log1p", "expm1", "log2",
            "log10", "exp2", "cbrt", "reciprocal", "sinc", "i0", "deg2rad", "rad2deg",
            "degrees", "radians", "positive", "fabs", "hypot", "logaddexp", "logaddexp2",
            "copysign", "fmax", "fmin", "ldexp", "float_power", "clip", "nan_to_num", "frexp",
            "modf", "divmod", "floor_divide", "rint", "fix", "around", "heaviside", "signbit",
-           "spacing", "nextafter"]
+           "spacing", "nextafter", "pow"]
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
