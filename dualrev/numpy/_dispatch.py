@@ -92,9 +92,9 @@ def composite(np_fn, name=None, doc=None):
         comp = Composite(name or np_fn.__name__, np_fn, definition)
 
         def fn(*args, **kwargs):
-            if any(map(_needs_definition, args)) or any(map(_needs_definition, kwargs.values())):
+            if _any_needs_definition(args, kwargs):
                 return comp.definition(*args, **kwargs)
-            return comp.impl(*args, **kwargs)
+            return np_fn(*args, **kwargs)
         fn.composite = comp
         return _named(fn, comp.name.rsplit(".", 1)[-1], doc or definition.__doc__)
     return wrap
@@ -125,8 +125,7 @@ def numpy_first(np_fn, one_array=False):
                 return fn(a, *args, **kwargs)
         else:
             def call(*args, **kwargs):
-                if not (any(map(_needs_definition, args)) or
-                        any(map(_needs_definition, kwargs.values()))):
+                if not _any_needs_definition(args, kwargs):
                     try:
                         return np_fn(*args, **kwargs)
                     except NUMPY_ERRORS:
@@ -152,6 +151,24 @@ def dispatching_composite(np_fn, name=None, one_array=False):
     return wrap
 
 
+# Classes of arguments that never need a definition: NumPy's arrays and scalars, Python's
+# numbers and the usual metadata (None, strings, slices, dtype classes).
+_PLAIN = NUMPY_TYPES | {type(None), str, slice, type}
+
+
+def _any_needs_definition(args, kwargs):
+    """Whether any argument (positional or keyword) needs a composite's definition; the
+    common all-NumPy call costs one set lookup per argument."""
+    for a in args:
+        if a.__class__ not in _PLAIN and _needs_definition(a):
+            return True
+    if kwargs:
+        for a in kwargs.values():
+            if a.__class__ not in _PLAIN and _needs_definition(a):
+                return True
+    return False
+
+
 def _needs_definition(a):
     """Whether a composite's argument a is traced, another library's array, or a list or
     tuple holding one."""
@@ -159,7 +176,10 @@ def _needs_definition(a):
     if c is ndarray or c in NUMPY_TYPES:
         return False
     if c is list or c is tuple:
-        return any(map(_needs_definition, a))
+        for e in a:
+            if e.__class__ not in _PLAIN and _needs_definition(e):
+                return True
+        return False
     return isinstance(a, Tracer) or is_foreign(a)
 
 
