@@ -40,6 +40,7 @@ for _group in (_ufuncs, _statistics, _arrange, _indexing, _products):
         setattr(_Tracer, _name, _fn)
 del _group
 
+
 shape = _nondiff(_np.shape)
 ndim = _nondiff(_np.ndim)
 size = _nondiff(_np.size)
@@ -58,6 +59,17 @@ any = _nondiff(_np.any)
 logical_and = _nondiff(_np.logical_and)
 logical_or = _nondiff(_np.logical_or)
 logical_not = _nondiff(_np.logical_not)
+# Integer and boolean results: constants to every transformation.
+argwhere = _nondiff(_np.argwhere)
+flatnonzero = _nondiff(_np.flatnonzero)
+count_nonzero = _nondiff(_np.count_nonzero)
+searchsorted = _nondiff(_np.searchsorted)
+digitize = _nondiff(_np.digitize)
+lexsort = _nondiff(_np.lexsort)
+isin = _nondiff(_np.isin)
+iscomplex = _nondiff(_np.iscomplex)
+isreal = _nondiff(_np.isreal)
+array_equiv = _nondiff(_np.array_equiv)
 zeros, ones, empty, eye, identity = _np.zeros, _np.ones, _np.empty, _np.eye, _np.identity
 arange = _np.arange
 
@@ -118,3 +130,18 @@ def _traced_as(a, dtype, copy, made=False):
         if dtype is not None:
             a = astype(a, dtype)
     return a
+
+
+def _as_method(fn):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    method.__name__ = fn.__name__
+    return method
+
+
+# More of ndarray's methods: those with integer or boolean results (constants), and
+# sort and partition, which return the result, as JAX's (NumPy's work in place, and
+# traced values are immutable).
+for _fn in (argmax, argmin, all, any, searchsorted, sort, partition):
+    setattr(_Tracer, _fn.__name__, _as_method(_fn))
+del _fn
