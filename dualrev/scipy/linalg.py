@@ -1,3 +1,191 @@
-"""dualrev.scipy.linalg."""
+"""dualrev.scipy.linalg: SciPy's linear algebra, differentiable, batched over leading axes
+as ``jax.scipy.linalg`` is.
 
-__all__ = []
+``solve_triangular`` is a primitive (``registry["scipy.linalg.solve_triangular"]``) whose
+rules are triangular solves again, so derivatives of every order work; the other
+functions are composites of it and of dualrev.numpy's primitives (registered as
+``"scipy.linalg.<name>"``).  SciPy is optional: where it is installed it computes the
+values of untraced calls; NumPy implementations stand in without it.  Complex inputs follow
+JAX's convention (a VJP is the transpose of the JVP over the reals).
+"""
+import numpy as np
+
+from .. import backend
+from ..core import bind, strip
+from ..numpy import _decomp
+from ..numpy._decomp import _H, _cj, _const, _mT, _rebinding, _shape
+from ..numpy._dispatch import CONVERSION_ERRORS, _any_needs_definition, composite, plain
+from ..numpy._elementwise import multiply, negative
+from ..numpy._linalg import matmul
+from ..numpy._shape import broadcast_to, reshape
+
+try:
+    import scipy.linalg as _scipy
+except ImportError:   # pragma: no cover - exercised by monkeypatching _scipy to None
+    _scipy = None
+
+__all__ = ["solve_triangular", "LinAlgError"]
+
+LinAlgError = np.linalg.LinAlgError
+_TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2, "n": 0, "t": 1, "c": 2}
+
+
+def _trans(trans):
+    try:
+        return _TRANS[trans]
+    except (KeyError, TypeError):
+        raise ValueError(f"solve_triangular: invalid trans {trans!r}: use 0, 1, 2, "
+                         f"'N', 'T' or 'C'") from None
+
+
+# ---------------------------------------------------------------- solve_triangular
+#
+# x = op(A)^-1 b with op the identity, transpose or conjugate transpose, A read in one
+# triangle.  dx = op(A)^-1 (db - op(dA) x); with y = op(A)^-T g (the transposed system),
+# the cotangents are y for b and -(y x^T), transposed back through op, for A (in the
+# triangle).
+
+def _triangle(n, lower, unit_diagonal):
+    m = np.tri(n, k=-1 if unit_diagonal else 0)
+    return m if lower else m.T
+
+
+def _nonsingular(a, xp=np):
+    if xp is not np:
+        if bool(xp.any(xp.linalg.diagonal(a) == 0)):
+            raise LinAlgError("singular matrix: a zero on the diagonal")
+        return
+    zero = np.diagonal(a, 0, -2, -1) == 0
+    if zero.any():
+        i = int(np.argmax(zero.reshape(-1, zero.shape[-1]).any(axis=0)))
+        raise LinAlgError(f"singular matrix: resolution failed at diagonal {i}")
+
+
+def _op_np(a, trans, xp=np):
+    if trans == 0:
+        return a
+    at = xp.matrix_transpose(a) if xp is not np else np.swapaxes(a, -1, -2)
+    return xp.conj(at) if trans == 2 and backend.is_complex(a) else at
+
+
+def _triangular_np(a, b, *, trans, lower, unit_diagonal):
+    if a.ndim == 2 and _scipy is not None:
+        return _scipy.solve_triangular(a, b, trans=trans, lower=lower,
+                                       unit_diagonal=unit_diagonal, check_finite=False)
+    n = a.shape[-1]
+    if not unit_diagonal:
+        _nonsingular(a)
+    t = np.where(_triangle(n, lower, unit_diagonal).astype(bool), a, 0)
+    if unit_diagonal:
+        t = t + np.eye(n, dtype=t.dtype)
+    return np.linalg.solve(_op_np(t, trans), b)
+
+
+def _triangular_xp(xp, a, b, *, trans, lower, unit_diagonal):
+    n = a.shape[-1]
+    if not unit_diagonal:
+        _nonsingular(a, xp)
+    k = -1 if unit_diagonal else 0
+    t = xp.tril(a, k=k) if lower else xp.triu(a, k=-k)
+    if unit_diagonal:
+        t = t + xp.eye(n, dtype=t.dtype, device=backend.device(a))
+    return xp.linalg.solve(_op_np(t, trans, xp), b)
+
+
+def _tri(a, b, trans, lower, unit_diagonal):
+    return bind(triangular_p, (a, b), dict(trans=trans, lower=lower,
+                                           unit_diagonal=unit_diagonal))
+
+
+def _op(x, trans):
+    return x if trans == 0 else _mT(x) if trans == 1 else _H(x)
+
+
+def _transposed(g, a, trans, lower, unit_diagonal):
+    """op(A)^-T g."""
+    if trans == 2:
+        return _cj(_tri(a, _cj(g), 0, lower, unit_diagonal))
+    return _tri(a, g, 1 - trans, lower, unit_diagonal)
+
+
+def _masked(x, a, lower, unit_diagonal):
+    return multiply(x, _const(_triangle(_shape(a)[-1], lower, unit_diagonal), a))
+
+
+def _tri_jvp_a(a_dot, ans, a, b, *, trans, lower, unit_diagonal):
+    d = _op(_masked(a_dot, a, lower, unit_diagonal), trans)
+    return negative(_tri(a, matmul(d, ans), trans, lower, unit_diagonal))
+
+
+def _tri_jvp_b(b_dot, ans, a, b, *, trans, lower, unit_diagonal):
+    return _tri(a, b_dot, trans, lower, unit_diagonal)
+
+
+def _tri_vjp_a(g, ans, a, b, *, trans, lower, unit_diagonal):
+    z = matmul(_transposed(g, a, trans, lower, unit_diagonal), _mT(ans))
+    return negative(_masked(_op(z, trans), a, lower, unit_diagonal))
+
+
+def _tri_vjp_b(g, ans, a, b, *, trans, lower, unit_diagonal):
+    return _transposed(g, a, trans, lower, unit_diagonal)
+
+
+triangular_p = _rebinding("scipy.linalg.solve_triangular", _triangular_np,
+                          jvp=(_tri_jvp_a, _tri_jvp_b), vjp=(_tri_vjp_a, _tri_vjp_b),
+                          xp=_triangular_xp)
+
+
+def _as_float(x):
+    x = np.asarray(x)
+    return x if x.dtype.kind in "fc" else x.astype(np.float64)
+
+
+def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
+                     check_finite=True):
+    """Differentiable ``scipy.linalg.solve_triangular``: x with ``op(a) @ x == b``, op
+    the identity, transpose or conjugate transpose for trans 0/'N', 1/'T', 2/'C'; only
+    a's lower (``lower=True``) or upper triangle is read (its diagonal taken as ones with
+    ``unit_diagonal``), and only that triangle gets a derivative.  a is (..., N, N), b
+    (N,) or (..., N, K), leading axes broadcast (as jax.scipy.linalg; SciPy takes 2-d a).
+    A zero on the diagonal raises LinAlgError; overwrite_b is ignored.
+
+        >>> solve_triangular(np.array([[2.0, 1.0], [0.0, 4.0]]), np.array([3.0, 4.0]))
+        array([1., 1.])
+    """
+    t = _trans(trans)
+    lower, unit_diagonal = bool(lower), bool(unit_diagonal)
+    if plain(a) and plain(b):
+        try:
+            a, b = _as_float(a), _as_float(b)
+        except CONVERSION_ERRORS:
+            pass
+        else:
+            if check_finite and not (np.isfinite(a).all() and np.isfinite(b).all()):
+                raise ValueError("array must not contain infs or NaNs")
+            if a.ndim == 2 and b.ndim in (1, 2) and a.shape[0] == a.shape[1] == b.shape[0]:
+                return _triangular_np(a, b, trans=t, lower=lower, unit_diagonal=unit_diagonal)
+    a, b = _decomp._arg(a), _decomp._arg(b)
+    sa, sb = _shape(a), _shape(b)
+    if len(sa) < 2 or sa[-1] != sa[-2]:
+        raise ValueError(f"solve_triangular: expected square matrix (..., N, N), got a of "
+                         f"shape {sa}")
+    _decomp._check_dtype(a)
+    n = sa[-1]
+    vector = len(sb) == 1
+    if vector:
+        b = reshape(b, (n, 1))
+        sb = (n, 1)
+    if len(sb) < 2 or sb[-2] != n:
+        raise ValueError(f"solve_triangular: shapes of a {sa} and b {_shape(b)} are "
+                         f"incompatible")
+    try:
+        batch = np.broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        raise ValueError(f"solve_triangular: the leading (batch) dimensions of a {sa} and "
+                         f"b {sb} do not broadcast") from None
+    if sa[:-2] != batch:
+        a = broadcast_to(a, batch + sa[-2:])
+    if sb[:-2] != batch:
+        b = broadcast_to(b, batch + sb[-2:])
+    x = _tri(a, b, t, lower, unit_diagonal)
+    return reshape(x, batch + (n,)) if vector else x
