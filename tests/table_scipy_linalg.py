@@ -43,3 +43,59 @@ case("scipy.linalg.solve_triangular", "complex_lower_trans_T",
      lambda m, a, c, t, b: _r(m, sl(m).solve_triangular(_c(m, a + t, c), b, trans=1,
                                                           lower=True)),
      Arg(3, 3, **P), Arg(3, 3, **P), T3, Arg(3, 2), diff=(0, 1, 3), dask=_DASK)
+
+
+# ---------------------------------------------------------------- cholesky, cho_factor, cho_solve
+def _spd(m, x, e):
+    return x @ m.swapaxes(x, -1, -2) + e
+
+
+def _hpd(m, x, y, e):
+    z = _c(m, x, y)
+    return z @ m.conj(m.swapaxes(z, -1, -2)) + e
+
+
+I3 = np.eye(3)
+case("scipy.linalg.cholesky", "upper_default", lambda m, x, e: sl(m).cholesky(_spd(m, x, e)),
+     Arg(3, 3), I3, diff=(0,), dask=_DASK)
+case("scipy.linalg.cholesky", "lower_complex",
+     lambda m, x, y, e: _r(m, sl(m).cholesky(_hpd(m, x, y, e), lower=True)),
+     Arg(3, 3), Arg(3, 3), I3, diff=(0, 1), dask=_DASK)
+case("scipy.linalg.cho_factor", "lower",
+     lambda m, x, e: sl(m).cho_factor(_spd(m, x, e), lower=True)[0], Arg(3, 3), I3,
+     diff=(0,), dask=_DASK)
+case("scipy.linalg.cho_solve", "upper_matrix_b",
+     lambda m, x, e, b: sl(m).cho_solve(sl(m).cho_factor(_spd(m, x, e)), b),
+     Arg(3, 3), I3, Arg(3, 2), diff=(0, 2), dask=_DASK)
+case("scipy.linalg.cho_solve", "lower_complex_vector_b",
+     lambda m, x, y, e, b: _r(m, sl(m).cho_solve(sl(m).cho_factor(_hpd(m, x, y, e), lower=True),
+                                                 b)),
+     Arg(3, 3), Arg(3, 3), I3, Arg(3), diff=(0, 1, 3), dask=_DASK)
+
+# ---------------------------------------------------------------- block_diag
+case("scipy.linalg.block_diag", "mixed_ranks",
+     lambda m, a, b, c: sl(m).block_diag(a, b, c), Arg(2, 2), Arg(3), Arg(1, 2), strict=_NS,
+     dask=_NS)
+case("scipy.linalg.block_diag", "complex",
+     lambda m, a, b, c: _r(m, sl(m).block_diag(_c(m, a, b), c)), Arg(2, 3), Arg(2, 3),
+     Arg(1, 1), strict=_NS, dask=_NS)
+
+# ---------------------------------------------------------------- solve, inv, det
+case("scipy.linalg.solve", "general", lambda m, a, t, b: sl(m).solve(a + t, b),
+     Arg(3, 3, **P), T3, Arg(3, 2), diff=(0, 2), dask=_DASK)
+# JAX's reverse mode of assume_a="pos" on a complex Hermitian matrix disagrees with its
+# forward mode (tests/test_scipy_linalg.py); the complex case solves the general system.
+case("scipy.linalg.solve", "pos_lower", lambda m, x, e, b: sl(m).solve(
+     _spd(m, x, e), b, assume_a="pos", lower=True), Arg(3, 3), I3, Arg(3), diff=(0, 2),
+     dask=_DASK)
+case("scipy.linalg.solve", "complex_batched",
+     lambda m, x, y, t, b: _r(m, sl(m).solve(_c(m, x + t, y), b)),
+     Arg(2, 3, 3, **P), Arg(2, 3, 3, **P), T3, Arg(2, 3, 2), diff=(0, 1, 3), dask=_DASK)
+case("scipy.linalg.solve", "transposed",
+     lambda m, x, t, b: jnp.linalg.solve(jnp.swapaxes(x + t, -1, -2), b) if m is jnp else
+     sl(m).solve(x + t, b, transposed=True), Arg(3, 3, **P), T3, Arg(3, 2), diff=(0, 2),
+     dask=_DASK)
+case("scipy.linalg.inv", "basic", lambda m, a, t: sl(m).inv(a + t), Arg(3, 3, **P), T3,
+     diff=(0,), dask=_DASK)
+case("scipy.linalg.det", "complex", lambda m, a, b: _r(m, sl(m).det(_c(m, a, b))),
+     Arg(3, 3), Arg(3, 3), dask=_DASK)

@@ -11,6 +11,7 @@ JAX's convention (a VJP is the transpose of the JVP over the reals).
 import numpy as np
 
 from .. import backend
+from .. import numpy as dnp
 from ..core import bind, strip
 from ..numpy import _decomp
 from ..numpy._decomp import _H, _cj, _const, _mT, _rebinding, _shape
@@ -24,7 +25,8 @@ try:
 except ImportError:   # pragma: no cover - exercised by monkeypatching _scipy to None
     _scipy = None
 
-__all__ = ["solve_triangular", "LinAlgError"]
+__all__ = ["solve_triangular", "cho_factor", "cho_solve", "block_diag", "cholesky", "solve",
+           "inv", "det", "LinAlgError"]
 
 LinAlgError = np.linalg.LinAlgError
 _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2, "n": 0, "t": 1, "c": 2}
@@ -189,3 +191,168 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
         b = broadcast_to(b, batch + sb[-2:])
     x = _tri(a, b, t, lower, unit_diagonal)
     return reshape(x, batch + (n,)) if vector else x
+
+
+# ---------------------------------------------------------------- cholesky, cho_factor, cho_solve
+
+def _cholesky_np(a, lower=False, overwrite_a=False, check_finite=True):
+    a = _as_float(a)
+    if check_finite and not np.isfinite(a).all():
+        raise ValueError("array must not contain infs or NaNs")
+    c = np.linalg.cholesky(a)
+    return c if lower else np.conj(np.swapaxes(c, -1, -2))
+
+
+@composite(_cholesky_np, "scipy.linalg.cholesky")
+def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
+    """Differentiable ``scipy.linalg.cholesky``: the UPPER factor U with ``a = U^H U`` by
+    default (SciPy's default, unlike numpy.linalg), the lower one with ``lower=True``;
+    LinAlgError if a is not positive definite.  Derivatives treat a as Hermitian (its
+    Hermitian part), as JAX.
+
+        >>> cholesky(np.array([[4.0, 2.0], [2.0, 5.0]]))
+        array([[2., 1.],
+               [0., 2.]])
+    """
+    return dnp.linalg.cholesky(a, upper=not lower)
+
+
+def _cho_factor_np(a, lower=False, overwrite_a=False, check_finite=True):
+    return _cholesky_np(a, lower, check_finite=check_finite), bool(lower)
+
+
+@composite(_cho_factor_np, "scipy.linalg.cho_factor")
+def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
+    """Differentiable ``scipy.linalg.cho_factor``: ``(c, lower)`` for ``cho_solve``, c the
+    Cholesky factor (lower or upper).  Unlike SciPy (and as JAX), c's other triangle is
+    zero, not a's entries.
+
+        >>> c, low = cho_factor(np.array([[4.0, 2.0], [2.0, 5.0]]), lower=True)
+        >>> c
+        array([[2., 0.],
+               [1., 2.]])
+    """
+    return cholesky(a, lower=lower), bool(lower)
+
+
+def _cho_solve_np(c_and_lower, b, overwrite_b=False, check_finite=True):
+    c, lower = c_and_lower
+    c, b = _as_float(c), _as_float(b)
+    if _scipy is not None and c.ndim == 2 and b.ndim in (1, 2):
+        return _scipy.cho_solve((c, lower), b, check_finite=check_finite)
+    return cho_solve.composite.definition((c, lower), b, check_finite=check_finite)
+
+
+@composite(_cho_solve_np, "scipy.linalg.cho_solve")
+def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
+    """Differentiable ``scipy.linalg.cho_solve``: x with ``a @ x == b`` from
+    ``(c, lower) = cho_factor(a)``; two triangular solves, differentiable in c (its
+    triangle) and b.
+
+        >>> cho_solve(cho_factor(np.array([[4.0, 2.0], [2.0, 5.0]])), np.array([6.0, 7.0]))
+        array([1., 1.])
+    """
+    c, lower = c_and_lower
+    kw = dict(lower=lower, check_finite=check_finite)
+    if lower:
+        return solve_triangular(c, solve_triangular(c, b, **kw), trans=2, **kw)
+    return solve_triangular(c, solve_triangular(c, b, trans=2, **kw), **kw)
+
+
+# ---------------------------------------------------------------- block_diag
+
+def _block_diag_np(*arrs):
+    if _scipy is not None:
+        return _scipy.block_diag(*arrs)
+    return block_diag.composite.definition(*arrs)
+
+
+@composite(_block_diag_np, "scipy.linalg.block_diag")
+def block_diag(*arrs):
+    """Differentiable ``scipy.linalg.block_diag``: the arrays (0-d, 1-d taken as one row,
+    or 2-d) as the blocks of a block-diagonal matrix.
+
+        >>> block_diag(np.ones((1, 2)), 2.0)
+        array([[1., 1., 0.],
+               [0., 0., 2.]])
+    """
+    if not arrs:
+        return np.zeros((1, 0))
+    blocks = [dnp.atleast_2d(a) for a in arrs]
+    for a, blk in zip(arrs, blocks):
+        if len(_shape(blk)) > 2:
+            raise ValueError(f"block_diag: arguments must have at most 2 dimensions, got "
+                             f"one of shape {_shape(a)}")
+    cols = [_shape(blk)[1] for blk in blocks]
+    total, start, rows = sum(cols), 0, []
+    for blk, c in zip(blocks, cols):
+        rows.append(dnp.pad(blk, ((0, 0), (start, total - start - c))))
+        start += c
+    return dnp.concatenate(rows, axis=0)
+
+
+# ---------------------------------------------------------------- solve, inv, det
+
+def _finite(*xs):
+    for x in xs:
+        if not np.isfinite(x).all():
+            raise ValueError("array must not contain infs or NaNs")
+
+
+def _solve_np(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
+              assume_a=None, transposed=False):
+    if _scipy is not None and np.ndim(a) == 2:
+        return _scipy.solve(a, b, lower=lower, check_finite=check_finite,
+                            assume_a=assume_a, transposed=transposed)
+    return solve.composite.definition(a, b, lower, check_finite=check_finite,
+                                      assume_a=assume_a, transposed=transposed)
+
+
+@composite(_solve_np, "scipy.linalg.solve")
+def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
+          assume_a=None, transposed=False):
+    """Differentiable ``scipy.linalg.solve``: x with ``a @ x == b`` (``a^T @ x == b`` with
+    ``transposed``).  Traced calls solve the general system whatever assume_a says: the
+    same values for inputs that have the assumed structure, and, as JAX's, derivatives
+    with respect to the whole matrix (not only the triangle SciPy reads for
+    ``assume_a="pos"``).
+
+        >>> solve(np.array([[2.0, 0.0], [0.0, 4.0]]), np.array([2.0, 4.0]))
+        array([1., 1.])
+    """
+    if transposed:
+        a = _mT(a)
+    return dnp.linalg.solve(a, b)
+
+
+def _inv_np(a, overwrite_a=False, check_finite=True):
+    if check_finite:
+        _finite(a)
+    return np.linalg.inv(a)
+
+
+@composite(_inv_np, "scipy.linalg.inv")
+def inv(a, overwrite_a=False, check_finite=True):
+    """Differentiable ``scipy.linalg.inv``; LinAlgError for a singular matrix.
+
+        >>> inv(np.diag([2.0, 4.0]))
+        array([[0.5 , 0.  ],
+               [0.  , 0.25]])
+    """
+    return dnp.linalg.inv(a)
+
+
+def _det_np(a, overwrite_a=False, check_finite=True):
+    if check_finite:
+        _finite(a)
+    return np.linalg.det(a)
+
+
+@composite(_det_np, "scipy.linalg.det")
+def det(a, overwrite_a=False, check_finite=True):
+    """Differentiable ``scipy.linalg.det`` (batched over leading axes).
+
+        >>> det(np.diag([2.0, 4.0]))
+        8.0
+    """
+    return dnp.linalg.det(a)
