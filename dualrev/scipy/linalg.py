@@ -26,7 +26,7 @@ except ImportError:   # pragma: no cover - exercised by monkeypatching _scipy to
     _scipy = None
 
 __all__ = ["solve_triangular", "cho_factor", "cho_solve", "block_diag", "cholesky", "solve",
-           "inv", "det", "LinAlgError"]
+           "inv", "det", "lu_factor", "lu_solve", "LinAlgError"]
 
 LinAlgError = np.linalg.LinAlgError
 _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2, "n": 0, "t": 1, "c": 2}
@@ -356,3 +356,145 @@ def det(a, overwrite_a=False, check_finite=True):
         8.0
     """
     return dnp.linalg.det(a)
+
+
+# ---------------------------------------------------------------- lu_factor, lu_solve
+#
+# P A = L U (L unit lower, U upper, packed in one matrix lu).  With F = L^-1 P dA U^-1:
+# dL = L tril(F, -1), dU = triu(F) U; the adjoint maps G to
+# P^T L^-T (tril(L^T tril(G, -1), -1) + triu(triu(G) U^T)) U^-T.
+
+def _lu_np(a):
+    """NumPy's partial-pivoting LU of one square matrix: (lu, piv) as LAPACK's getrf."""
+    lu = np.array(a, dtype=np.result_type(a, np.float32 if a.dtype == np.float32 else 0.0))
+    n = lu.shape[0]
+    piv = np.zeros(n, dtype=np.int32)
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(lu[k:, k])))
+        piv[k] = p
+        if p != k:
+            lu[[k, p]] = lu[[p, k]]
+        if lu[k, k] != 0:
+            lu[k + 1:, k] /= lu[k, k]
+            lu[k + 1:, k + 1:] -= np.outer(lu[k + 1:, k], lu[k, k + 1:])
+    return lu, piv
+
+
+def _lu_factor_np(a, overwrite_a=False, check_finite=True):
+    a = _as_float(a)
+    if check_finite:
+        _finite(a)
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"lu_factor: expected square matrix (..., N, N), got shape {a.shape}")
+    if _scipy is not None and a.ndim == 2:
+        return _scipy.lu_factor(a, check_finite=False)
+    flat = a.reshape((-1,) + a.shape[-2:])
+    parts = [_lu_np(m) for m in flat]
+    return (np.stack([p[0] for p in parts]).reshape(a.shape),
+            np.stack([p[1] for p in parts]).reshape(a.shape[:-1]))
+
+
+def _permutation(piv):
+    """perm with ``(P a) == a[perm]`` from LAPACK's row interchanges piv (..., n)."""
+    piv = np.asarray(piv)
+    flat = piv.reshape(-1, piv.shape[-1])
+    perm = np.empty_like(flat)
+    for j, row in enumerate(flat):
+        p = np.arange(len(row))
+        for i, k in enumerate(row):
+            p[i], p[k] = p[k], p[i]
+        perm[j] = p
+    return perm.reshape(piv.shape)
+
+
+def _rows(x, perm):
+    """x (..., n, k) with its rows taken in the order perm (..., n)."""
+    return dnp.take_along_axis(x, perm[..., None], axis=-2)
+
+
+def _lu_jvp(x_dot, ans, x):
+    f = _tri(ans, x_dot, 0, True, True)
+    f = _mT(_tri(ans, _mT(f), 1, False, False))
+    eye = _const(np.eye(_shape(ans)[-1]), ans)
+    low = dnp.tril(ans, -1) + eye
+    return matmul(low, dnp.tril(f, -1)) + matmul(dnp.triu(f), dnp.triu(ans))
+
+
+def _lu_vjp(g, ans, x):
+    eye = _const(np.eye(_shape(ans)[-1]), ans)
+    low = dnp.tril(ans, -1) + eye
+    h = dnp.tril(matmul(_mT(low), dnp.tril(g, -1)), -1) + dnp.triu(
+        matmul(dnp.triu(g), _mT(dnp.triu(ans))))
+    h = _tri(ans, h, 1, True, True)
+    return _mT(_tri(ans, _mT(h), 0, False, False))
+
+
+def _lu_nopivot_np(x):
+    return _lu_factor_np(x, check_finite=False)[0]
+
+
+def _lu_nopivot_xp(xp, x):
+    raise NotImplementedError("scipy.linalg.lu_factor computes on NumPy arrays only")
+
+
+lu_p = _rebinding("scipy.linalg.lu_factor", _lu_nopivot_np, jvp=(_lu_jvp,), vjp=(_lu_vjp,),
+                  xp=_lu_nopivot_xp)
+
+
+def lu_factor(a, overwrite_a=False, check_finite=True):
+    """Differentiable ``scipy.linalg.lu_factor`` of square matrices (batched over leading
+    axes as jax.scipy.linalg): ``(lu, piv)`` with ``P a = L U`` packed in lu (L's unit
+    diagonal left out) and piv LAPACK's row interchanges (int32, no derivative).
+    NumPy's partial pivoting computes it where SciPy is absent.
+
+        >>> lu, piv = lu_factor(np.array([[1.0, 2.0], [3.0, 4.0]]))
+        >>> piv
+        array([1, 1], dtype=int32)
+    """
+    if plain(a):
+        try:
+            return _lu_factor_np(a, check_finite=check_finite)
+        except CONVERSION_ERRORS:
+            pass
+    a = _decomp._arg(a)
+    sa = _shape(a)
+    if len(sa) < 2 or sa[-1] != sa[-2]:
+        raise ValueError(f"lu_factor: expected square matrix (..., N, N), got shape {sa}")
+    _decomp._check_dtype(a)
+    _, piv = _lu_factor_np(np.asarray(strip(a)), check_finite=False)
+    perm = _permutation(piv)
+    return bind(lu_p, (_rows(a, perm),)), piv
+
+
+def _lu_solve_np(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    lu, piv = lu_and_piv
+    if _scipy is not None and np.ndim(lu) == 2 and np.ndim(b) in (1, 2):
+        return _scipy.lu_solve((lu, piv), b, trans=trans, check_finite=check_finite)
+    return lu_solve.composite.definition((lu, piv), b, trans)
+
+
+@composite(_lu_solve_np, "scipy.linalg.lu_solve")
+def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    """Differentiable ``scipy.linalg.lu_solve``: x with ``op(a) @ x == b`` from
+    ``lu_factor(a)``, op as ``solve_triangular``'s trans; differentiable in lu and b.
+
+        >>> lu_solve(lu_factor(np.array([[1.0, 2.0], [3.0, 4.0]])), np.array([3.0, 7.0]))
+        array([1., 1.])
+    """
+    lu, piv = lu_and_piv
+    t = _trans(trans)
+    perm = _permutation(strip(piv))
+    sb = _shape(b)
+    vector = len(sb) == 1
+    if vector:
+        b = reshape(b, sb + (1,))
+    if t == 0:
+        x = solve_triangular(lu, _rows(b, perm), lower=True, unit_diagonal=True,
+                             check_finite=False)
+        x = solve_triangular(lu, x, check_finite=False)
+    else:
+        x = solve_triangular(lu, b, trans=t, check_finite=False)
+        x = solve_triangular(lu, x, trans=t, lower=True, unit_diagonal=True,
+                             check_finite=False)
+        x = _rows(x, np.argsort(perm, axis=-1))
+    return reshape(x, _shape(x)[:-1]) if vector else x
