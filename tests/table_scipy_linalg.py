@@ -119,3 +119,11 @@ case("scipy.linalg.lu_solve", "complex_trans_C_vector_b",
 case("scipy.linalg.lu_solve", "trans_T",
      lambda m, a, t, b: sl(m).lu_solve(sl(m).lu_factor(a + t), b, trans=1), Arg(3, 3, **Q),
      T3P, Arg(3, 2), diff=(0, 2), strict=_NS, dask=_NS, vmap=_PIV)
+
+# ---------------------------------------------------------------- expm, sqrtm
+case("scipy.linalg.expm", "3x3", lambda m, a: sl(m).expm(a), Arg(3, 3, lo=-1, hi=1),
+     dask=_NS)
+case("scipy.linalg.expm", "large_norm_batched", lambda m, a, t: sl(m).expm(a + t),
+     Arg(2, 3, 3, **P), T3, diff=(0,), dask=_NS)
+case("scipy.linalg.expm", "complex", lambda m, a, b: _r(m, sl(m).expm(_c(m, a, b))),
+     Arg(3, 3, lo=-1, hi=1), Arg(3, 3, lo=-1, hi=1), dask=_NS)

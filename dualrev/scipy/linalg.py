@@ -18,7 +18,7 @@ from ..numpy._decomp import _H, _cj, _const, _mT, _rebinding, _shape
 from ..numpy._dispatch import CONVERSION_ERRORS, _any_needs_definition, composite, plain
 from ..numpy._elementwise import multiply, negative
 from ..numpy._linalg import matmul
-from ..numpy._shape import broadcast_to, reshape
+from ..numpy._shape import broadcast_to, getitem, reshape
 
 try:
     import scipy.linalg as _scipy
@@ -26,7 +26,7 @@ except ImportError:   # pragma: no cover - exercised by monkeypatching _scipy to
     _scipy = None
 
 __all__ = ["solve_triangular", "cho_factor", "cho_solve", "block_diag", "cholesky", "solve",
-           "inv", "det", "lu_factor", "lu_solve", "LinAlgError"]
+           "inv", "det", "lu_factor", "lu_solve", "expm", "LinAlgError"]
 
 LinAlgError = np.linalg.LinAlgError
 _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2, "n": 0, "t": 1, "c": 2}
@@ -498,3 +498,88 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
                              check_finite=False)
         x = _rows(x, np.argsort(perm, axis=-1))
     return reshape(x, _shape(x)[:-1]) if vector else x
+
+
+# ---------------------------------------------------------------- expm
+#
+# Pade(13) with scaling and squaring (Higham 2005).  The Frechet derivative is the top
+# right block of expm([[A, E], [0, A]]) (Mathias 1996); its transpose is L(A^T, G).
+
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0,
+           1187353796428800.0, 129060195264000.0, 10559470521600.0, 670442572800.0,
+           33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+_THETA13 = 5.371920351148152
+
+
+def _expm_pade(xp, a):
+    n = a.shape[-1]
+    if n == 0:
+        return a
+    norm = float(xp.max(xp.sum(xp.abs(a), axis=-2))) if a.ndim > 0 else 0.0
+    if not np.isfinite(norm):
+        raise ValueError("expm: array must not contain infs or NaNs")
+    s = max(0, int(np.ceil(np.log2(norm / _THETA13)))) if norm > 0 else 0
+    a = a / (2.0 ** s)
+    b = _PADE13
+    eye = xp.eye(n, dtype=a.dtype) if xp is np else xp.eye(n, dtype=a.dtype,
+                                                             device=backend.device(a))
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4
+             + b[3] * a2 + b[1] * eye)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 \
+        + b[0] * eye
+    r = xp.linalg.solve(v - u, v + u)
+    for _ in range(s):
+        r = r @ r
+    return r
+
+
+def _expm_np(a):
+    if _scipy is not None:
+        return _scipy.expm(a)
+    return _expm_pade(np, a)
+
+
+def _frechet(a, e):
+    """L(a, e): the derivative of expm at a in the direction e."""
+    n = _shape(a)[-1]
+    z = dnp.zeros_like(a)
+    big = dnp.concatenate([dnp.concatenate([a, e], axis=-1),
+                           dnp.concatenate([z, a], axis=-1)], axis=-2)
+    return getitem(bind(expm_p, (big,)), (Ellipsis, slice(0, n), slice(n, 2 * n)))
+
+
+expm_p = _rebinding("scipy.linalg.expm", _expm_np,
+                    jvp=(lambda a_dot, ans, a: _frechet(a, a_dot),),
+                    vjp=(lambda g, ans, a: _frechet(_mT(a), g),),
+                    xp=_expm_pade)
+
+
+def expm(A):
+    """Differentiable ``scipy.linalg.expm``: the matrix exponential of A (..., N, N), by
+    Pade approximation with scaling and squaring (SciPy's where installed); its
+    derivative is the Frechet derivative, itself an expm of a block matrix, so every
+    order works.
+
+        >>> expm(np.zeros((2, 2)))
+        array([[1., 0.],
+               [0., 1.]])
+    """
+    if plain(A):
+        try:
+            a = _as_float(A)
+        except CONVERSION_ERRORS:
+            pass
+        else:
+            if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+                raise ValueError(f"expm: expected a square matrix (..., N, N), got shape "
+                                 f"{a.shape}")
+            return _expm_np(a)
+    a = _decomp._arg(A)
+    sa = _shape(a)
+    if len(sa) < 2 or sa[-1] != sa[-2]:
+        raise ValueError(f"expm: expected a square matrix (..., N, N), got shape {sa}")
+    _decomp._check_dtype(a)
+    return bind(expm_p, (a,))
