@@ -127,3 +127,23 @@ case("scipy.linalg.expm", "large_norm_batched", lambda m, a, t: sl(m).expm(a + t
      Arg(2, 3, 3, **P), T3, diff=(0,), dask=_NS)
 case("scipy.linalg.expm", "complex", lambda m, a, b: _r(m, sl(m).expm(_c(m, a, b))),
      Arg(3, 3, lo=-1, hi=1), Arg(3, 3, lo=-1, hi=1), dask=_NS)
+
+
+def _sqrtm(m, a):
+    """JAX does not differentiate sqrtm: its side takes the root of a Hermitian positive
+    definite a through eigh."""
+    if m is jnp:
+        w, v = jnp.linalg.eigh(a)
+        return (v * jnp.sqrt(w)[..., None, :]) @ jnp.conj(jnp.swapaxes(v, -1, -2))
+    return dsl.sqrtm(a)
+
+
+S3 = np.array([[3.0, 0.4, 0.2], [0.4, 1.5, 0.3], [0.2, 0.3, 2.2]])
+_EIG = "eig is not in the array API standard"
+case("scipy.linalg.sqrtm", "spd", lambda m, x, s: _sqrtm(m, (x + m.swapaxes(x, -1, -2)) + s),
+     Arg(3, 3, lo=-0.2, hi=0.2), S3, diff=(0,), strict=_EIG, dask=_NS)
+case("scipy.linalg.sqrtm", "hermitian_complex_batched",
+     lambda m, x, y, s: _r(m, _sqrtm(m, _c(m, x + m.swapaxes(x, -1, -2), y - m.swapaxes(y, -1, -2))
+                                     + s)),
+     Arg(2, 3, 3, lo=-0.2, hi=0.2), Arg(2, 3, 3, lo=-0.2, hi=0.2), S3, diff=(0, 1),
+     strict=_EIG, dask=_NS)

@@ -26,7 +26,7 @@ except ImportError:   # pragma: no cover - exercised by monkeypatching _scipy to
     _scipy = None
 
 __all__ = ["solve_triangular", "cho_factor", "cho_solve", "block_diag", "cholesky", "solve",
-           "inv", "det", "lu_factor", "lu_solve", "expm", "LinAlgError"]
+           "inv", "det", "lu_factor", "lu_solve", "expm", "sqrtm", "LinAlgError"]
 
 LinAlgError = np.linalg.LinAlgError
 _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2, "n": 0, "t": 1, "c": 2}
@@ -583,3 +583,72 @@ def expm(A):
         raise ValueError(f"expm: expected a square matrix (..., N, N), got shape {sa}")
     _decomp._check_dtype(a)
     return bind(expm_p, (a,))
+
+
+# ---------------------------------------------------------------- sqrtm
+#
+# dX solves the Sylvester equation X dX + dX X = dA: with X = V diag(s) V^-1,
+# V^-1 dX V = (V^-1 dA V) / (s_i + s_j).  Its transpose is the same solve with X^T
+# (whose eigenvectors are V^-T).
+
+def _sqrtm_eig(a):
+    w, v = np.linalg.eig(a)
+    r = v @ (np.sqrt(w.astype(np.result_type(w, 1j)))[..., None] * np.linalg.inv(v))
+    if not np.iscomplexobj(a):
+        scale = max(np.abs(r).max(initial=0.0), 1.0)
+        if np.abs(r.imag).max(initial=0.0) <= 1e3 * np.finfo(a.dtype).eps * scale:
+            r = r.real
+    return r.astype(np.result_type(r, a), copy=False)
+
+
+def _sqrtm_np(a):
+    if _scipy is not None:
+        return _scipy.sqrtm(a)
+    return _sqrtm_eig(a)
+
+
+def _sylvester(x, c):
+    """y with ``x y + y x == c``."""
+    w, v = dnp.linalg.eig(x)
+    vi = dnp.linalg.inv(v)
+    y = matmul(matmul(v, matmul(matmul(vi, c), v) / (w[..., :, None] + w[..., None, :])), vi)
+    return y if _decomp._cplx(x) or _decomp._cplx(c) else dnp.real(y)
+
+
+def _sqrtm_xp(xp, a):
+    raise NotImplementedError("scipy.linalg.sqrtm computes on NumPy arrays only")
+
+
+sqrtm_p = _rebinding("scipy.linalg.sqrtm", _sqrtm_np,
+                     jvp=(lambda a_dot, ans, a: _sylvester(ans, a_dot),),
+                     vjp=(lambda g, ans, a: _sylvester(_mT(ans), g),),
+                     xp=_sqrtm_xp)
+
+
+def sqrtm(A, disp=True, blocksize=64):
+    """Differentiable ``scipy.linalg.sqrtm``: the principal square root X of A
+    (``X @ X == A``), complex where A (real) has eigenvalues on the negative axis, as
+    SciPy's.  Derivatives solve the Sylvester equation ``X dX + dX X = dA`` through an
+    eigendecomposition of X (so A must be diagonalisable there; JAX does not
+    differentiate sqrtm).  NumPy's eig computes it without SciPy.
+
+        >>> sqrtm(np.array([[4.0, 0.0], [0.0, 9.0]]))
+        array([[2., 0.],
+               [0., 3.]])
+    """
+    if plain(A):
+        try:
+            a = _as_float(A)
+        except CONVERSION_ERRORS:
+            pass
+        else:
+            if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+                raise ValueError(f"sqrtm: expected a square matrix (..., N, N), got shape "
+                                 f"{a.shape}")
+            return _sqrtm_np(a)
+    a = _decomp._arg(A)
+    sa = _shape(a)
+    if len(sa) < 2 or sa[-1] != sa[-2]:
+        raise ValueError(f"sqrtm: expected a square matrix (..., N, N), got shape {sa}")
+    _decomp._check_dtype(a)
+    return bind(sqrtm_p, (a,))
