@@ -270,7 +270,8 @@ def _block_diag_np(*arrs):
 @composite(_block_diag_np, "scipy.linalg.block_diag")
 def block_diag(*arrs):
     """Differentiable ``scipy.linalg.block_diag``: the arrays (0-d, 1-d taken as one row,
-    or 2-d) as the blocks of a block-diagonal matrix.
+    or 2-d) as the blocks of a block-diagonal matrix; arrays of more dimensions are
+    stacks of blocks whose leading axes broadcast (as SciPy's; JAX takes 2-d blocks).
 
         >>> block_diag(np.ones((1, 2)), 2.0)
         array([[1., 1., 0.],
@@ -279,16 +280,15 @@ def block_diag(*arrs):
     if not arrs:
         return np.zeros((1, 0))
     blocks = [dnp.atleast_2d(a) for a in arrs]
-    for a, blk in zip(arrs, blocks):
-        if len(_shape(blk)) > 2:
-            raise ValueError(f"block_diag: arguments must have at most 2 dimensions, got "
-                             f"one of shape {_shape(a)}")
-    cols = [_shape(blk)[1] for blk in blocks]
+    batch = np.broadcast_shapes(*(_shape(blk)[:-2] for blk in blocks))
+    blocks = [blk if _shape(blk)[:-2] == batch else broadcast_to(blk, batch + _shape(blk)[-2:])
+              for blk in blocks]
+    cols = [_shape(blk)[-1] for blk in blocks]
     total, start, rows = sum(cols), 0, []
     for blk, c in zip(blocks, cols):
-        rows.append(dnp.pad(blk, ((0, 0), (start, total - start - c))))
+        rows.append(dnp.pad(blk, ((0, 0),) * (len(batch) + 1) + ((start, total - start - c),)))
         start += c
-    return dnp.concatenate(rows, axis=0)
+    return dnp.concatenate(rows, axis=-2)
 
 
 # ---------------------------------------------------------------- solve, inv, det
