@@ -20,11 +20,6 @@ def no_scipy(monkeypatch):
     monkeypatch.setattr(dsl, "_scipy", None)
 
 
-def _untraced_and_numpy(fn, *args):
-    return fn(*args), dualrev.jvp(lambda *a: fn(*a), args, tuple(np.zeros_like(a)
-                                                               for a in args))[0]
-
-
 @pytest.mark.parametrize("trans", [0, 1, 2, "C"])
 @pytest.mark.parametrize("lower", [False, True])
 def test_solve_triangular_without_scipy(no_scipy, trans, lower):

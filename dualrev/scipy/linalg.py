@@ -15,8 +15,8 @@ from .. import numpy as dnp
 from ..core import bind, strip
 from ..numpy import _decomp
 from ..numpy._decomp import _H, _cj, _const, _mT, _rebinding, _shape
-from ..numpy._dispatch import CONVERSION_ERRORS, _any_needs_definition, composite, plain
-from ..numpy._elementwise import multiply, negative
+from ..numpy._dispatch import CONVERSION_ERRORS, composite, plain
+from ..numpy._elementwise import negative
 from ..numpy._linalg import matmul
 from ..numpy._shape import broadcast_to, getitem, reshape
 
@@ -111,7 +111,8 @@ def _transposed(g, a, trans, lower, unit_diagonal):
 
 
 def _masked(x, a, lower, unit_diagonal):
-    return multiply(x, _const(_triangle(_shape(a)[-1], lower, unit_diagonal), a))
+    k = 1 if unit_diagonal else 0
+    return dnp.tril(x, -k) if lower else dnp.triu(x, k)
 
 
 def _tri_jvp_a(a_dot, ans, a, b, *, trans, lower, unit_diagonal):
