@@ -9,6 +9,8 @@ from table import Arg, case
 
 _NS = "not in the array API standard"
 _DASK = "dask.array.linalg factors single-chunk 2-d matrices only"
+_DASK_TRI = "the check for a zero on the diagonal reads the values (computes the graph)"
+_DASK_EXPM = "the scaling of expm reads the norm of the matrix (computes the graph)"
 P = dict(lo=-0.3, hi=0.3)
 T3 = np.array([[3.0, 0.5, -0.4], [0.7, -2.0, 0.6], [0.2, -0.8, 1.5]])
 
@@ -28,21 +30,21 @@ def _r(m, z):
 # ---------------------------------------------------------------- solve_triangular
 case("scipy.linalg.solve_triangular", "upper_matrix",
      lambda m, a, t, b: sl(m).solve_triangular(a + t, b), Arg(3, 3, **P), T3, Arg(3, 2),
-     diff=(0, 2), dask=_DASK)
+     diff=(0, 2), dask=_DASK_TRI)
 case("scipy.linalg.solve_triangular", "lower_trans_vector_batched",
      lambda m, a, t, b: sl(m).solve_triangular(a + t, b, trans="T", lower=True),
-     Arg(2, 3, 3, **P), T3, Arg(3), diff=(0, 2), dask=_DASK)
+     Arg(2, 3, 3, **P), T3, Arg(3), diff=(0, 2), dask=_DASK_TRI)
 case("scipy.linalg.solve_triangular", "unit_diagonal_trans_N",
      lambda m, a, t, b: sl(m).solve_triangular(a + t, b, lower=True, unit_diagonal=True),
-     Arg(3, 3, **P), T3, Arg(3, 2), diff=(0, 2), dask=_DASK)
+     Arg(3, 3, **P), T3, Arg(3, 2), diff=(0, 2), dask=_DASK_TRI)
 case("scipy.linalg.solve_triangular", "complex_trans_C",
      lambda m, a, c, t, b, d: _r(m, sl(m).solve_triangular(_c(m, a + t, c), _c(m, b, d),
                                                              trans=2)),
-     Arg(3, 3, **P), Arg(3, 3, **P), T3, Arg(3, 2), Arg(3, 2), diff=(0, 1, 3, 4), dask=_DASK)
+     Arg(3, 3, **P), Arg(3, 3, **P), T3, Arg(3, 2), Arg(3, 2), diff=(0, 1, 3, 4), dask=_DASK_TRI)
 case("scipy.linalg.solve_triangular", "complex_lower_trans_T",
      lambda m, a, c, t, b: _r(m, sl(m).solve_triangular(_c(m, a + t, c), b, trans=1,
                                                           lower=True)),
-     Arg(3, 3, **P), Arg(3, 3, **P), T3, Arg(3, 2), diff=(0, 1, 3), dask=_DASK)
+     Arg(3, 3, **P), Arg(3, 3, **P), T3, Arg(3, 2), diff=(0, 1, 3), dask=_DASK_TRI)
 
 
 # ---------------------------------------------------------------- cholesky, cho_factor, cho_solve
@@ -122,11 +124,11 @@ case("scipy.linalg.lu_solve", "trans_T",
 
 # ---------------------------------------------------------------- expm, sqrtm
 case("scipy.linalg.expm", "3x3", lambda m, a: sl(m).expm(a), Arg(3, 3, lo=-1, hi=1),
-     dask=_NS)
+     dask=_DASK_EXPM)
 case("scipy.linalg.expm", "large_norm_batched", lambda m, a, t: sl(m).expm(a + t),
-     Arg(2, 3, 3, **P), T3, diff=(0,), dask=_NS)
+     Arg(2, 3, 3, **P), T3, diff=(0,), dask=_DASK_EXPM)
 case("scipy.linalg.expm", "complex", lambda m, a, b: _r(m, sl(m).expm(_c(m, a, b))),
-     Arg(3, 3, lo=-1, hi=1), Arg(3, 3, lo=-1, hi=1), dask=_NS)
+     Arg(3, 3, lo=-1, hi=1), Arg(3, 3, lo=-1, hi=1), dask=_DASK_EXPM)
 
 
 def _sqrtm(m, a):

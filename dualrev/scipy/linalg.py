@@ -6,7 +6,8 @@ rules are triangular solves again, so derivatives of every order work; the other
 functions are composites of it and of dualrev.numpy's primitives (registered as
 ``"scipy.linalg.<name>"``).  SciPy is optional: where it is installed it computes the
 values of untraced calls; NumPy implementations stand in without it.  Complex inputs follow
-JAX's convention (a VJP is the transpose of the JVP over the reals).
+JAX's convention (a VJP is the transpose of the JVP over the reals).  ``check_finite``
+is honoured by untraced calls; traced calls ignore it (as JAX), as they do ``overwrite_*``.
 """
 import numpy as np
 
