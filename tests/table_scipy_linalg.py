@@ -105,22 +105,21 @@ case("scipy.linalg.det", "complex", lambda m, a, b: _r(m, sl(m).det(_c(m, a, b))
 # ---------------------------------------------------------------- lu_factor, lu_solve
 # Perturbations small enough that the pivots stay those of T3 (and of its permutations).
 Q = dict(lo=-0.1, hi=0.1)
-_PIV = "the pivots are read from the values: vmap over the matrix is not supported"
 T3P = T3[[2, 0, 1]]
 case("scipy.linalg.lu_factor", "pivoted", lambda m, a, t: sl(m).lu_factor(a + t)[0],
-     Arg(3, 3, **Q), T3P, diff=(0,), strict=_NS, dask=_NS, vmap=_PIV)
+     Arg(3, 3, **Q), T3P, diff=(0,), strict=_NS, dask=_NS)
 case("scipy.linalg.lu_factor", "batched_complex",
      lambda m, a, c, t: _r(m, sl(m).lu_factor(_c(m, a + t, c))[0]),
-     Arg(2, 3, 3, **Q), Arg(2, 3, 3, **Q), T3P, diff=(0, 1), strict=_NS, dask=_NS, vmap=_PIV)
+     Arg(2, 3, 3, **Q), Arg(2, 3, 3, **Q), T3P, diff=(0, 1), strict=_NS, dask=_NS)
 case("scipy.linalg.lu_solve", "matrix_b",
      lambda m, a, t, b: sl(m).lu_solve(sl(m).lu_factor(a + t), b), Arg(3, 3, **Q), T3P,
-     Arg(3, 2), diff=(0, 2), strict=_NS, dask=_NS, vmap=_PIV)
+     Arg(3, 2), diff=(0, 2), strict=_NS, dask=_NS)
 case("scipy.linalg.lu_solve", "complex_trans_C_vector_b",
      lambda m, a, c, t, b: _r(m, sl(m).lu_solve(sl(m).lu_factor(_c(m, a + t, c)), b, trans=2)),
-     Arg(3, 3, **Q), Arg(3, 3, **Q), T3P, Arg(3), diff=(0, 1, 3), strict=_NS, dask=_NS, vmap=_PIV)
+     Arg(3, 3, **Q), Arg(3, 3, **Q), T3P, Arg(3), diff=(0, 1, 3), strict=_NS, dask=_NS)
 case("scipy.linalg.lu_solve", "trans_T",
      lambda m, a, t, b: sl(m).lu_solve(sl(m).lu_factor(a + t), b, trans=1), Arg(3, 3, **Q),
-     T3P, Arg(3, 2), diff=(0, 2), strict=_NS, dask=_NS, vmap=_PIV)
+     T3P, Arg(3, 2), diff=(0, 2), strict=_NS, dask=_NS)
 
 # ---------------------------------------------------------------- expm, sqrtm
 case("scipy.linalg.expm", "3x3", lambda m, a: sl(m).expm(a), Arg(3, 3, lo=-1, hi=1),

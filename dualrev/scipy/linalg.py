@@ -1,9 +1,11 @@
 """dualrev.scipy.linalg: SciPy's linear algebra, differentiable, batched over leading axes
 as ``jax.scipy.linalg`` is.
 
-``solve_triangular`` is a primitive (``registry["scipy.linalg.solve_triangular"]``) whose
-rules are triangular solves again, so derivatives of every order work; the other
-functions are composites of it and of dualrev.numpy's primitives (registered as
+``solve_triangular``, ``lu_factor`` (of the row-permuted matrix; the pivots are constants),
+``expm`` and ``sqrtm`` are primitives (``registry["scipy.linalg.expm"]`` ...) whose rules
+are written with primitives again (triangular solves, expm of a block matrix, an
+eigendecomposition), so derivatives of every order work; the other functions are
+composites of them and of dualrev.numpy's primitives (registered as
 ``"scipy.linalg.<name>"``).  SciPy is optional: where it is installed it computes the
 values of untraced calls; NumPy implementations stand in without it.  Complex inputs follow
 JAX's convention (a VJP is the transpose of the JVP over the reals).  ``check_finite``
@@ -16,7 +18,7 @@ from .. import numpy as dnp
 from ..core import bind, strip
 from ..numpy import _decomp
 from ..numpy._decomp import _H, _cj, _const, _mT, _rebinding, _shape
-from ..numpy._dispatch import CONVERSION_ERRORS, composite, plain
+from ..numpy._dispatch import CONVERSION_ERRORS, composite, nondiff, plain
 from ..numpy._elementwise import negative
 from ..numpy._linalg import matmul
 from ..numpy._shape import broadcast_to, getitem, reshape
@@ -409,6 +411,14 @@ def _permutation(piv):
     return perm.reshape(piv.shape)
 
 
+def _pivots_np(a):
+    return _lu_factor_np(a, check_finite=False)[1]
+
+
+_pivots = nondiff(_pivots_np, "lu_pivots")
+_perm = nondiff(_permutation, "lu_permutation")
+
+
 def _rows(x, perm):
     """x (..., n, k) with its rows taken in the order perm (..., n)."""
     return dnp.take_along_axis(x, perm[..., None], axis=-2)
@@ -463,9 +473,8 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
     if len(sa) < 2 or sa[-1] != sa[-2]:
         raise ValueError(f"lu_factor: expected square matrix (..., N, N), got shape {sa}")
     _decomp._check_dtype(a)
-    _, piv = _lu_factor_np(np.asarray(strip(a)), check_finite=False)
-    perm = _permutation(piv)
-    return bind(lu_p, (_rows(a, perm),)), piv
+    piv = _pivots(a)
+    return bind(lu_p, (_rows(a, _perm(piv)),)), piv
 
 
 def _lu_solve_np(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
@@ -485,7 +494,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     """
     lu, piv = lu_and_piv
     t = _trans(trans)
-    perm = _permutation(strip(piv))
+    perm = _perm(piv)
     sb = _shape(b)
     vector = len(sb) == 1
     if vector:
@@ -498,7 +507,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
         x = solve_triangular(lu, b, trans=t, check_finite=False)
         x = solve_triangular(lu, x, trans=t, lower=True, unit_diagonal=True,
                              check_finite=False)
-        x = _rows(x, np.argsort(perm, axis=-1))
+        x = _rows(x, dnp.argsort(perm, axis=-1))
     return reshape(x, _shape(x)[:-1]) if vector else x
 
 
