@@ -140,3 +140,15 @@ def test_triangle_only_gets_a_derivative():
     assert np.all(np.triu(g) == 0)
     g = dualrev.grad(lambda a: dnp.sum(dsl.solve_triangular(a, B)))(A)
     assert np.all(np.tril(g, -1) == 0) and np.all(np.diag(g) != 0)
+
+
+def test_lu_solve_of_a_stack_with_one_vector():
+    a = np.stack([A, SPD])
+    for trans in (0, 1):
+        x = dsl.lu_solve(dsl.lu_factor(a), B[:, 0], trans=trans)
+        for i in range(2):
+            np.testing.assert_allclose(x[i], sla.lu_solve(sla.lu_factor(a[i]), B[:, 0],
+                                                          trans=trans), rtol=1e-12)
+    g = dualrev.grad(lambda a: dnp.sum(dsl.lu_solve(dsl.lu_factor(a), B[:, 0])))(a)
+    want = dualrev.grad(lambda a: dnp.sum(dnp.linalg.solve(a, B[:, 0])))(a)
+    np.testing.assert_allclose(g, want, rtol=1e-10)

@@ -499,6 +499,9 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     vector = len(sb) == 1
     if vector:
         b = reshape(b, sb + (1,))
+    sb, batch = _shape(b), _shape(lu)[:-2]
+    if len(sb) - 2 < len(batch):
+        b = broadcast_to(b, np.broadcast_shapes(batch, sb[:-2]) + sb[-2:])
     if t == 0:
         x = solve_triangular(lu, _rows(b, perm), lower=True, unit_diagonal=True,
                              check_finite=False)
