@@ -571,11 +571,12 @@ expm_p = _rebinding("scipy.linalg.expm", _expm_np,
                     xp=_expm_pade)
 
 
-def expm(A):
+def expm(A, *, upper_triangular=False, max_squarings=16):
     """Differentiable ``scipy.linalg.expm``: the matrix exponential of A (..., N, N), by
     Pade approximation with scaling and squaring (SciPy's where installed); its
     derivative is the Frechet derivative, itself an expm of a block matrix, so every
-    order works.
+    order works.  ``upper_triangular`` and ``max_squarings`` (jax.scipy.linalg's) are
+    accepted and ignored: the squarings are as many as the norm of A needs.
 
         >>> expm(np.zeros((2, 2)))
         array([[1., 0.],
