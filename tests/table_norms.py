@@ -1,0 +1,47 @@
+"""Table cases: numpy.linalg's norms, condition numbers, matrix powers and products,
+tensor inverses and solves, and its array-API aliases.
+
+Inputs of absolute values are kept away from zero and inputs of singular values and
+inverses are fixed well-conditioned matrices plus small random perturbations (a random
+matrix may come near a repeated singular value or a singular matrix)."""
+import functools
+
+import numpy as np
+
+from table import Arg, case as _case
+
+_NOT_STD = "not in the array API standard"
+_SVD = "dask.array.linalg factors single-chunk 2-d matrices only"
+case = _case
+svd_case = functools.partial(_case, dask=_SVD)
+INF = np.inf
+NZ = dict(lo=0.5, hi=2.0, signed=True)
+P = dict(lo=-0.1, hi=0.1)
+B3 = np.array([[3.0, 0.5, 0.2], [0.3, -2.0, 0.4], [0.1, 0.6, 1.0]])
+B43 = np.array([[3.0, 0.2, 0.1], [0.1, -2.0, 0.3], [0.2, 0.1, 1.0], [0.5, 0.4, 0.3]])
+
+
+def _c(m, a, b):
+    return a + 1j * b
+
+
+# ---------------------------------------------------------------- norm, vector_norm, matrix_norm
+case("linalg.norm", "flattened", lambda m, x: m.linalg.norm(x), Arg(2, 3, **NZ))
+case("linalg.norm", "p3_axis_keepdims", lambda m, x: m.linalg.norm(x, 3, axis=1, keepdims=True),
+     Arg(2, 4, **NZ))
+case("linalg.norm", "vector_minus_inf", lambda m, x: m.linalg.norm(x, -INF, 0), Arg(4, 2, **NZ))
+svd_case("linalg.norm", "nuc_complex", lambda m, x, y, b: m.linalg.norm(_c(m, x + b, y), "nuc"),
+     Arg(4, 3, **P), Arg(4, 3, **P), B43, diff=(0, 1))
+svd_case("linalg.norm", "2_axes_reversed", lambda m, x, b: m.linalg.norm(
+     x + b[:, None, :], 2, axis=(2, 0)), Arg(4, 2, 3, **P), B43, diff=(0,))
+case("linalg.norm", "1_keepdims", lambda m, x: m.linalg.norm(x, 1, (0, 1), True), Arg(3, 4, **NZ))
+case("linalg.norm", "minus_inf_fro", lambda m, x: m.stack(
+     [m.linalg.norm(x, -INF, (1, 0)), m.linalg.norm(x, "fro", (0, 1))]), Arg(3, 4, **NZ))
+case("linalg.vector_norm", "tuple_axis_p", lambda m, x: m.linalg.vector_norm(
+     x, axis=(0, 2), ord=-1.5, keepdims=True), Arg(2, 3, 2, **NZ), strict=_NOT_STD)
+case("linalg.vector_norm", "complex_1", lambda m, x, y: m.linalg.vector_norm(
+     _c(m, x, y), axis=-1, ord=1), Arg(2, 3, **NZ), Arg(2, 3, **NZ))
+svd_case("linalg.matrix_norm", "batched_minus2", lambda m, x, b: m.linalg.matrix_norm(
+     x + b, ord=-2), Arg(2, 4, 3, **P), B43, diff=(0,))
+case("linalg.matrix_norm", "fro_complex_keepdims", lambda m, x, y: m.linalg.matrix_norm(
+     _c(m, x, y), keepdims=True), Arg(2, 2, 3, **NZ), Arg(2, 2, 3, **NZ))
