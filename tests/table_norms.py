@@ -11,6 +11,7 @@ import numpy as np
 from table import Arg, case as _case
 
 _NOT_STD = "not in the array API standard"
+_DASK = "dask.array.linalg factors single-chunk 2-d matrices only (no batched svd or inv)"
 _SVD = "dask.array.linalg factors single-chunk 2-d matrices only"
 case = _case
 svd_case = functools.partial(_case, dask=_SVD)
@@ -23,6 +24,10 @@ B43 = np.array([[3.0, 0.2, 0.1], [0.1, -2.0, 0.3], [0.2, 0.1, 1.0], [0.5, 0.4, 0
 
 def _c(m, a, b):
     return a + 1j * b
+
+
+def _r(m, z):
+    return m.real(z) * 0.75 - m.imag(z) * 1.25
 
 
 # ---------------------------------------------------------------- norm, vector_norm, matrix_norm
@@ -45,3 +50,23 @@ svd_case("linalg.matrix_norm", "batched_minus2", lambda m, x, b: m.linalg.matrix
      x + b, ord=-2), Arg(2, 4, 3, **P), B43, diff=(0,))
 case("linalg.matrix_norm", "fro_complex_keepdims", lambda m, x, y: m.linalg.matrix_norm(
      _c(m, x, y), keepdims=True), Arg(2, 2, 3, **NZ), Arg(2, 2, 3, **NZ))
+
+# ---------------------------------------------------------------- matrix_power, multi_dot, cond
+case("linalg.matrix_power", "5_batched", lambda m, x, b: m.linalg.matrix_power(
+     0.5 * (x + b), 5), Arg(2, 3, 3, **P), B3, diff=(0,))
+case("linalg.matrix_power", "minus3_complex", lambda m, x, y, b: _r(m, m.linalg.matrix_power(
+     _c(m, x + b, y), -3)), Arg(3, 3, **P), Arg(3, 3, **P), B3, diff=(0, 1),
+     dask=_DASK)
+case("linalg.matrix_power", "0_and_1", lambda m, x: m.linalg.matrix_power(x, 0)
+     + m.linalg.matrix_power(x, 1), Arg(2, 2))
+case("linalg.multi_dot", "vector_ends", lambda m, a, b, c, d: m.linalg.multi_dot([a, b, c, d]),
+     Arg(4), Arg(4, 2), Arg(2, 5), Arg(5), strict=_NOT_STD)
+case("linalg.multi_dot", "matrices_complex", lambda m, a, b, c: _r(m, m.linalg.multi_dot(
+     [a, _c(m, b, c), b.T])), Arg(2, 3), Arg(3, 4), Arg(3, 4), strict=_NOT_STD)
+case("linalg.cond", "none_batched", lambda m, x, b: m.linalg.cond(x + b), Arg(2, 4, 3, **P), B43,
+     diff=(0,), strict=_NOT_STD, dask=_DASK)
+case("linalg.cond", "p_fro_1_minus2", lambda m, x, b: m.stack(
+     [m.linalg.cond(x + b, p) for p in ("fro", 1, -INF, -2)]), Arg(3, 3, **P), B3, diff=(0,),
+     strict=_NOT_STD, dask=_DASK)
+case("linalg.cond", "nuc_complex", lambda m, x, y, b: m.linalg.cond(_c(m, x + b, y), "nuc"),
+     Arg(3, 3, **P), Arg(3, 3, **P), B3, diff=(0, 1), strict=_NOT_STD, dask=_DASK)

@@ -12,11 +12,11 @@ import numpy as np
 
 from .. import backend, numpy as dnp
 from ..core import strip
-from ._decomp import LinAlgError, _real_dtype, inv, solve, svdvals
+from ._decomp import LinAlgError, _as, _eye, _real_dtype, inv, solve, svdvals
 from ._arrange import _arr
 from ._dispatch import composite
 
-__all__ = ["norm", "vector_norm", "matrix_norm"]
+__all__ = ["norm", "vector_norm", "matrix_norm", "matrix_power", "multi_dot", "cond"]
 
 _INF = float("inf")
 
@@ -144,3 +144,133 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
     x = _arr(x)
     nd = len(_shape(x))
     return _matrix(x, ord, _axis(-2, nd), _axis(-1, nd), keepdims)
+
+
+def _stacked_square(a):
+    shape = _shape(a)
+    if len(shape) < 2:
+        raise LinAlgError(f"{len(shape)}-dimensional array given. Array must be at least "
+                          f"two-dimensional")
+    if shape[-1] != shape[-2]:
+        raise LinAlgError("Last 2 dimensions of the array must be square")
+    return shape
+
+
+@composite(np.linalg.matrix_power, name="linalg.matrix_power")
+def matrix_power(a, n):
+    """Differentiable ``numpy.linalg.matrix_power``: a (..., M, M) to the integer power n,
+    by repeated squaring; n < 0 raises the inverse to -n, n == 0 gives identities.
+
+        >>> dnp.linalg.matrix_power(np.array([[1.0, 1.0], [0.0, 1.0]]), 3)
+        array([[1., 3.],
+               [0., 1.]])
+    """
+    a = _arr(a)
+    shape = _stacked_square(a)
+    try:
+        n = operator.index(n)
+    except TypeError as e:
+        raise TypeError("exponent must be an integer") from e
+    if n == 0:
+        eye = _as(dnp.broadcast_to(_eye(shape[-1], a), shape), a)
+        return dnp.where(eye != eye, a, eye)
+    if n < 0:
+        a, n = inv(a), -n
+    result, z = None, a
+    while True:
+        if n & 1:
+            result = z if result is None else dnp.matmul(result, z)
+        n >>= 1
+        if not n:
+            return result
+        z = dnp.matmul(z, z)
+
+
+def _chain_order(dims):
+    """split[i][j]: where the optimal product of matrices i..j (dims[i] x dims[i+1], ...)
+    splits, by the classic dynamic programme over the number of scalar multiplications."""
+    k = len(dims) - 1
+    cost = [[0] * k for _ in range(k)]
+    split = [[0] * k for _ in range(k)]
+    for length in range(1, k):
+        for i in range(k - length):
+            j = i + length
+            cost[i][j] = _INF
+            for s in range(i, j):
+                c = cost[i][s] + cost[s + 1][j] + dims[i] * dims[s + 1] * dims[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, s
+    return split
+
+
+def _multi_dot_np(arrays, *, out=None):
+    return np.linalg.multi_dot(arrays, out=out)
+
+
+@composite(np.linalg.multi_dot, name="linalg.multi_dot")
+def multi_dot(arrays, *, out=None):
+    """Differentiable ``numpy.linalg.multi_dot``: the product of two or more arrays in the
+    order of fewest multiplications; the first may be a vector (a row), the last a vector
+    (a column), the others are matrices.
+
+        >>> dnp.linalg.multi_dot([np.ones(2), np.eye(2), np.ones(2)])
+        2.0
+    """
+    if out is not None:
+        raise TypeError("multi_dot: out= is not supported for traced values")
+    arrays = [_arr(x) for x in arrays]
+    k = len(arrays)
+    if k < 2:
+        raise ValueError("Expecting at least two arrays.")
+    if k == 2:
+        return dnp.dot(arrays[0], arrays[1])
+    first, last = len(_shape(arrays[0])), len(_shape(arrays[-1]))
+    if first == 1:
+        arrays[0] = dnp.expand_dims(arrays[0], 0)
+    if last == 1:
+        arrays[-1] = dnp.expand_dims(arrays[-1], 1)
+    for x in arrays:
+        if len(_shape(x)) != 2:
+            raise LinAlgError(f"{len(_shape(x))}-dimensional array given. Array must be "
+                              f"two-dimensional")
+    dims = [_shape(x)[0] for x in arrays] + [_shape(arrays[-1])[1]]
+    split = _chain_order(dims)
+
+    def product(i, j):
+        if i == j:
+            return arrays[i]
+        s = split[i][j]
+        return dnp.dot(product(i, s), product(s + 1, j))
+
+    result = product(0, k - 1)
+    if first == 1 and last == 1:
+        return result[0, 0]
+    if first == 1:
+        return result[0]
+    if last == 1:
+        return result[:, 0]
+    return result
+
+
+@composite(np.linalg.cond, name="linalg.cond")
+def cond(x, p=None):
+    """Differentiable ``numpy.linalg.cond``: the condition number of the matrices x (...,
+    M, N) in the p-norm: the ratio of extreme singular values for p None, 2, -2 (any
+    shape), ``norm(x, p) * norm(inv(x), p)`` otherwise (square matrices).
+
+        >>> dnp.linalg.cond(np.diag([1.0, 4.0]))
+        4.0
+    """
+    x = _arr(x)
+    shape = _shape(x)
+    if len(shape) < 2:
+        raise LinAlgError(f"{len(shape)}-dimensional array given. Array must be at least "
+                          f"two-dimensional")
+    if p is None or p == 2 or p == -2:
+        s = svdvals(x)
+        if p == -2:
+            return s[..., -1] / s[..., 0]
+        return s[..., 0] / s[..., -1]
+    _stacked_square(x)
+    return (_matrix(x, p, len(shape) - 2, len(shape) - 1, False)
+            * _matrix(inv(x), p, len(shape) - 2, len(shape) - 1, False))
