@@ -11,7 +11,7 @@ import numpy as np
 from table import Arg, case as _case
 
 _NOT_STD = "not in the array API standard"
-_DASK = "dask.array.linalg factors single-chunk 2-d matrices only (no batched svd or inv)"
+_DASK = "dask.array.linalg factors square-chunked 2-d matrices only (no batched svd or inv)"
 _SVD = "dask.array.linalg factors single-chunk 2-d matrices only"
 case = _case
 svd_case = functools.partial(_case, dask=_SVD)
@@ -70,3 +70,33 @@ case("linalg.cond", "p_fro_1_minus2", lambda m, x, b: m.stack(
      strict=_NOT_STD, dask=_DASK)
 case("linalg.cond", "nuc_complex", lambda m, x, y, b: m.linalg.cond(_c(m, x + b, y), "nuc"),
      Arg(3, 3, **P), Arg(3, 3, **P), B3, diff=(0, 1), strict=_NOT_STD, dask=_DASK)
+
+# ---------------------------------------------------------------- tensorinv, tensorsolve
+T4 = np.kron(B3[:2, :2], B3[1:, 1:]).reshape(2, 2, 2, 2)
+case("linalg.tensorinv", "ind2", lambda m, x, b: m.linalg.tensorinv(x + b), Arg(2, 2, 2, 2, **P),
+     T4, diff=(0,), strict=_NOT_STD)
+case("linalg.tensorinv", "ind1_complex", lambda m, x, y, b: _r(m, m.linalg.tensorinv(
+     _c(m, x + b, y), ind=1)), Arg(4, 2, 2, **P), Arg(4, 2, 2, **P), T4.reshape(4, 2, 2),
+     diff=(0, 1), strict=_NOT_STD, dask=_DASK)
+case("linalg.tensorsolve", "axes", lambda m, x, b, c: m.linalg.tensorsolve(
+     x + b, c, axes=(0,)), Arg(4, 2, 2, **P), T4.reshape(2, 2, 4).transpose(2, 0, 1), Arg(2, 2),
+     diff=(0, 2), strict=_NOT_STD, dask=_DASK)
+case("linalg.tensorsolve", "complex", lambda m, x, y, b, c: _r(m, m.linalg.tensorsolve(
+     _c(m, x + b, y), c)), Arg(2, 2, 4, **P), Arg(2, 2, 4, **P), T4.reshape(2, 2, 4),
+     Arg(2, 2), diff=(0, 1, 3), strict=_NOT_STD, dask=_DASK)
+
+# ---------------------------------------------------------------- array-API aliases
+case("linalg.cross", "axis0", lambda m, x, y: m.linalg.cross(x, y, axis=0), Arg(3, 2), Arg(3, 1))
+case("linalg.outer", "complex", lambda m, x, y: _r(m, m.linalg.outer(_c(m, x, y), x)),
+     Arg(3), Arg(3))
+case("linalg.trace", "offset_batched", lambda m, x: m.linalg.trace(x, offset=-1), Arg(2, 3, 4))
+case("linalg.diagonal", "offset_batched", lambda m, x: m.linalg.diagonal(x, offset=1),
+     Arg(2, 3, 4))
+case("linalg.matmul", "broadcast", lambda m, x, y: m.linalg.matmul(x, y), Arg(2, 1, 3),
+     Arg(3, 2))
+case("linalg.vecdot", "complex_axis0", lambda m, x, y, z: _r(m, m.linalg.vecdot(
+     _c(m, x, y), z, axis=0)), Arg(3, 2), Arg(3, 2), Arg(3, 1))
+case("linalg.matrix_transpose", "batched", lambda m, x: m.linalg.matrix_transpose(x),
+     Arg(2, 3, 4))
+case("linalg.tensordot", "axes1", lambda m, x, y: m.linalg.tensordot(x, y, axes=1), Arg(2, 3),
+     Arg(3, 2))

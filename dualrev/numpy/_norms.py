@@ -6,6 +6,7 @@ Every function is a composite of dualrev.numpy's primitives (2-norms and nuclear
 through ``svdvals``, inverses through ``inv`` and ``solve``): its derivatives of every
 order are those of the composition.  Untraced calls run NumPy's function.
 """
+import math
 import operator
 
 import numpy as np
@@ -16,7 +17,9 @@ from ._decomp import LinAlgError, _as, _eye, _real_dtype, inv, solve, svdvals
 from ._arrange import _arr
 from ._dispatch import composite
 
-__all__ = ["norm", "vector_norm", "matrix_norm", "matrix_power", "multi_dot", "cond"]
+__all__ = ["norm", "vector_norm", "matrix_norm", "matrix_power", "multi_dot", "cond",
+           "tensorinv", "tensorsolve", "cross", "outer", "trace", "diagonal", "matmul",
+           "vecdot", "matrix_transpose", "tensordot"]
 
 _INF = float("inf")
 
@@ -274,3 +277,151 @@ def cond(x, p=None):
     _stacked_square(x)
     return (_matrix(x, p, len(shape) - 2, len(shape) - 1, False)
             * _matrix(inv(x), p, len(shape) - 2, len(shape) - 1, False))
+
+
+@composite(np.linalg.tensorinv, name="linalg.tensorinv")
+def tensorinv(a, ind=2):
+    """Differentiable ``numpy.linalg.tensorinv``: the inverse of a (the first ind axes
+    against the others, as a square matrix), shaped ``a.shape[ind:] + a.shape[:ind]``.
+
+        >>> dnp.linalg.tensorinv(np.eye(4).reshape(4, 2, 2), ind=1).shape
+        (2, 2, 4)
+    """
+    a = _arr(a)
+    shape = _shape(a)
+    if not isinstance(ind, int) or ind <= 0:
+        raise ValueError("Invalid ind argument.")
+    rows = math.prod(shape[:ind])
+    inv_shape = shape[ind:] + shape[:ind]
+    if rows != math.prod(shape[ind:]):
+        raise LinAlgError("Last 2 dimensions of the array must be square")
+    return dnp.reshape(inv(dnp.reshape(a, (rows, rows))), inv_shape)
+
+
+@composite(np.linalg.tensorsolve, name="linalg.tensorsolve")
+def tensorsolve(a, b, axes=None):
+    """Differentiable ``numpy.linalg.tensorsolve``: x with ``tensordot(a, x, x.ndim) == b``,
+    x of shape ``a.shape[b.ndim:]`` (after moving the axes of a named by axes to the end).
+
+        >>> dnp.linalg.tensorsolve(2 * np.eye(4).reshape(2, 2, 4), np.ones((2, 2))).shape
+        (4,)
+    """
+    a, b = _arr(a), _arr(b)
+    nd = len(_shape(a))
+    if axes is not None:
+        axes = [_axis(ax, nd) for ax in axes]
+        rest = [k for k in range(nd) if k not in axes]
+        a = dnp.transpose(a, rest + axes)
+    sa, sb = _shape(a), _shape(b)
+    x_shape = sa[len(sb):]
+    n = math.prod(x_shape)
+    if sa[:len(sb)] != sb or math.prod(sb) != n:
+        raise LinAlgError(f"tensorsolve: a of shape {sa} does not map an x of shape "
+                          f"{x_shape} to b of shape {sb} by a square system")
+    x = solve(dnp.reshape(a, (n, n)), dnp.reshape(b, (n,)))
+    return dnp.reshape(x, x_shape)
+
+
+def _alias_error(who, what):
+    raise ValueError(f"linalg.{who}: {what}")
+
+
+@composite(np.linalg.cross, name="linalg.cross")
+def cross(x1, x2, /, *, axis=-1):
+    """``numpy.linalg.cross``: the cross product of 3-element vectors along axis.
+
+        >>> dnp.linalg.cross(np.array([1.0, 0, 0]), np.array([0.0, 1, 0]))
+        array([0., 0., 1.])
+    """
+    x1, x2 = _arr(x1), _arr(x2)
+    if _shape(x1)[axis] != 3 or _shape(x2)[axis] != 3:
+        _alias_error("cross", "both input arrays must be (arrays of) 3-dimensional vectors, "
+                     f"but they have {_shape(x1)[axis]} and {_shape(x2)[axis]} elements")
+    return dnp.cross(x1, x2, axis=axis)
+
+
+@composite(np.linalg.outer, name="linalg.outer")
+def outer(x1, x2, /):
+    """``numpy.linalg.outer``: the outer product of two vectors (1-d only).
+
+        >>> dnp.linalg.outer(np.array([1.0, 2.0]), np.array([3.0]))
+        array([[3.],
+               [6.]])
+    """
+    x1, x2 = _arr(x1), _arr(x2)
+    if len(_shape(x1)) != 1 or len(_shape(x2)) != 1:
+        _alias_error("outer", f"input arrays must be one-dimensional, but they are "
+                     f"{len(_shape(x1))}- and {len(_shape(x2))}-dimensional")
+    return dnp.outer(x1, x2)
+
+
+@composite(np.linalg.trace, name="linalg.trace")
+def trace(x, /, *, offset=0, dtype=None):
+    """``numpy.linalg.trace``: the sums along the offset diagonals of the matrices spanned
+    by the last two axes.
+
+        >>> dnp.linalg.trace(np.ones((2, 3, 3)), offset=1)
+        array([2., 2.])
+    """
+    x = _arr(x)
+    if len(_shape(x)) < 2:
+        _alias_error("trace", "x must be at least 2-dimensional")
+    return dnp.trace(x, offset, -2, -1, dtype=dtype)
+
+
+@composite(np.linalg.diagonal, name="linalg.diagonal")
+def diagonal(x, /, *, offset=0):
+    """``numpy.linalg.diagonal``: the offset diagonals of the matrices spanned by the last
+    two axes.
+
+        >>> dnp.linalg.diagonal(np.arange(4.0).reshape(2, 2))
+        array([0., 3.])
+    """
+    x = _arr(x)
+    if len(_shape(x)) < 2:
+        _alias_error("diagonal", "x must be at least 2-dimensional")
+    return dnp.diagonal(x, offset, -2, -1)
+
+
+@composite(np.linalg.matmul, name="linalg.matmul")
+def matmul(x1, x2, /):
+    """``numpy.linalg.matmul``: as ``numpy.matmul``.
+
+        >>> dnp.linalg.matmul(np.eye(2), np.ones(2))
+        array([1., 1.])
+    """
+    return dnp.matmul(_arr(x1), _arr(x2))
+
+
+@composite(np.linalg.vecdot, name="linalg.vecdot")
+def vecdot(x1, x2, /, *, axis=-1):
+    """``numpy.linalg.vecdot``: the dot products (conjugating x1) of the vectors along axis.
+
+        >>> dnp.linalg.vecdot(np.ones((2, 3)), np.ones(3))
+        array([3., 3.])
+    """
+    return dnp.vecdot(_arr(x1), _arr(x2), axis=axis)
+
+
+@composite(np.linalg.matrix_transpose, name="linalg.matrix_transpose")
+def matrix_transpose(x, /):
+    """``numpy.linalg.matrix_transpose``: the last two axes swapped.
+
+        >>> dnp.linalg.matrix_transpose(np.ones((2, 3))).shape
+        (3, 2)
+    """
+    x = _arr(x)
+    if len(_shape(x)) < 2:
+        _alias_error("matrix_transpose", "x must be at least 2-dimensional")
+    return dnp.matrix_transpose(x)
+
+
+@composite(np.linalg.tensordot, name="linalg.tensordot")
+def tensordot(x1, x2, /, *, axes=2):
+    """``numpy.linalg.tensordot``: as ``numpy.tensordot`` with keyword-only axes.
+
+        >>> dnp.linalg.tensordot(np.ones((2, 3)), np.ones((3, 2)), axes=1)
+        array([[3., 3.],
+               [3., 3.]])
+    """
+    return dnp.tensordot(_arr(x1), _arr(x2), axes=axes)
