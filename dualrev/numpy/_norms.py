@@ -15,7 +15,7 @@ from .. import backend, numpy as dnp
 from ..core import strip
 from ._decomp import LinAlgError, _as, _eye, _real_dtype, inv, solve, svdvals
 from ._arrange import _arr
-from ._dispatch import composite
+from ._dispatch import composite, dispatching_composite
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "matrix_power", "multi_dot", "cond",
            "tensorinv", "tensorsolve", "cross", "outer", "trace", "diagonal", "matmul",
@@ -81,7 +81,7 @@ def _norm_np(x, ord=None, axis=None, keepdims=False):
     return np.linalg.norm(x, ord, axis, keepdims)
 
 
-@composite(np.linalg.norm, name="linalg.norm")
+@dispatching_composite(np.linalg.norm, name="linalg.norm", one_array=True)
 def norm(x, ord=None, axis=None, keepdims=False):
     """Differentiable ``numpy.linalg.norm``: vector norms (ord None/2, inf, -inf, 0, 1 or
     any p) along one axis, matrix norms (None/'fro', 'nuc', 2, -2, 1, -1, inf, -inf) over
@@ -115,7 +115,7 @@ def _vector_norm_np(x, /, *, axis=None, keepdims=False, ord=2):
     return np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
 
 
-@composite(np.linalg.vector_norm, name="linalg.vector_norm")
+@dispatching_composite(np.linalg.vector_norm, name="linalg.vector_norm", one_array=True)
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     """Differentiable ``numpy.linalg.vector_norm``: the ord-norm of the vectors along axis
     (an int, a tuple of axes taken together, or None: all of them).
@@ -136,7 +136,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     return _vector(x, ord, axes, keepdims)
 
 
-@composite(np.linalg.matrix_norm, name="linalg.matrix_norm")
+@dispatching_composite(np.linalg.matrix_norm, name="linalg.matrix_norm", one_array=True)
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):
     """Differentiable ``numpy.linalg.matrix_norm``: the ord-norm of the matrices spanned by
     the last two axes.
@@ -159,7 +159,7 @@ def _stacked_square(a):
     return shape
 
 
-@composite(np.linalg.matrix_power, name="linalg.matrix_power")
+@dispatching_composite(np.linalg.matrix_power, name="linalg.matrix_power", one_array=True)
 def matrix_power(a, n):
     """Differentiable ``numpy.linalg.matrix_power``: a (..., M, M) to the integer power n,
     by repeated squaring; n < 0 raises the inverse to -n, n == 0 gives identities.
@@ -255,7 +255,7 @@ def multi_dot(arrays, *, out=None):
     return result
 
 
-@composite(np.linalg.cond, name="linalg.cond")
+@dispatching_composite(np.linalg.cond, name="linalg.cond", one_array=True)
 def cond(x, p=None):
     """Differentiable ``numpy.linalg.cond``: the condition number of the matrices x (...,
     M, N) in the p-norm: the ratio of extreme singular values for p None, 2, -2 (any
@@ -279,7 +279,7 @@ def cond(x, p=None):
             * _matrix(inv(x), p, len(shape) - 2, len(shape) - 1, False))
 
 
-@composite(np.linalg.tensorinv, name="linalg.tensorinv")
+@dispatching_composite(np.linalg.tensorinv, name="linalg.tensorinv", one_array=True)
 def tensorinv(a, ind=2):
     """Differentiable ``numpy.linalg.tensorinv``: the inverse of a (the first ind axes
     against the others, as a square matrix), shaped ``a.shape[ind:] + a.shape[:ind]``.
@@ -355,7 +355,7 @@ def outer(x1, x2, /):
     return dnp.outer(x1, x2)
 
 
-@composite(np.linalg.trace, name="linalg.trace")
+@dispatching_composite(np.linalg.trace, name="linalg.trace", one_array=True)
 def trace(x, /, *, offset=0, dtype=None):
     """``numpy.linalg.trace``: the sums along the offset diagonals of the matrices spanned
     by the last two axes.
@@ -369,7 +369,7 @@ def trace(x, /, *, offset=0, dtype=None):
     return dnp.trace(x, offset, -2, -1, dtype=dtype)
 
 
-@composite(np.linalg.diagonal, name="linalg.diagonal")
+@dispatching_composite(np.linalg.diagonal, name="linalg.diagonal", one_array=True)
 def diagonal(x, /, *, offset=0):
     """``numpy.linalg.diagonal``: the offset diagonals of the matrices spanned by the last
     two axes.
@@ -403,7 +403,7 @@ def vecdot(x1, x2, /, *, axis=-1):
     return dnp.vecdot(_arr(x1), _arr(x2), axis=axis)
 
 
-@composite(np.linalg.matrix_transpose, name="linalg.matrix_transpose")
+@dispatching_composite(np.linalg.matrix_transpose, name="linalg.matrix_transpose", one_array=True)
 def matrix_transpose(x, /):
     """``numpy.linalg.matrix_transpose``: the last two axes swapped.
 
