@@ -315,9 +315,12 @@ def tensorsolve(a, b, axes=None):
     sa, sb = _shape(a), _shape(b)
     x_shape = sa[len(sb):]
     n = math.prod(x_shape)
-    if sa[:len(sb)] != sb or math.prod(sb) != n:
+    if math.prod(sa[:len(sb)]) != n:
         raise LinAlgError(f"tensorsolve: a of shape {sa} does not map an x of shape "
-                          f"{x_shape} to b of shape {sb} by a square system")
+                          f"{x_shape} to b's {len(sb)} axes by a square system")
+    if math.prod(sb) != n:
+        raise ValueError(f"tensorsolve: b of shape {sb} has {math.prod(sb)} elements, "
+                         f"not the {n} of a's first {len(sb)} axes {sa[:len(sb)]}")
     x = solve(dnp.reshape(a, (n, n)), dnp.reshape(b, (n,)))
     return dnp.reshape(x, x_shape)
 
