@@ -259,7 +259,8 @@ def multi_dot(arrays, *, out=None):
 def cond(x, p=None):
     """Differentiable ``numpy.linalg.cond``: the condition number of the matrices x (...,
     M, N) in the p-norm: the ratio of extreme singular values for p None, 2, -2 (any
-    shape), ``norm(x, p) * norm(inv(x), p)`` otherwise (square matrices).
+    shape), ``norm(x, p) * norm(inv(x), p)`` otherwise (square matrices).  Traced, a
+    singular matrix raises LinAlgError for those p (NumPy's untraced cond gives inf).
 
         >>> dnp.linalg.cond(np.diag([1.0, 4.0]))
         4.0
