@@ -88,7 +88,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     a pair of axes.  At a zero vector the 2-norm's derivative is NaN, as JAX's (the norm
     has no derivative there; its directional derivatives are the tangent's norm).
 
-        >>> dnp.linalg.norm(np.array([3.0, 4.0]))
+        >>> float(dnp.linalg.norm(np.array([3.0, 4.0])))
         5.0
     """
     x = _arr(x)
@@ -120,7 +120,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     """Differentiable ``numpy.linalg.vector_norm``: the ord-norm of the vectors along axis
     (an int, a tuple of axes taken together, or None: all of them).
 
-        >>> dnp.linalg.vector_norm(np.ones((2, 2)), ord=1)
+        >>> float(dnp.linalg.vector_norm(np.ones((2, 2)), ord=1))
         4.0
     """
     x = _arr(x)
@@ -141,7 +141,7 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
     """Differentiable ``numpy.linalg.matrix_norm``: the ord-norm of the matrices spanned by
     the last two axes.
 
-        >>> dnp.linalg.matrix_norm(np.eye(2), ord="nuc")
+        >>> float(dnp.linalg.matrix_norm(np.eye(2), ord="nuc"))
         2.0
     """
     x = _arr(x)
@@ -216,7 +216,7 @@ def multi_dot(arrays, *, out=None):
     order of fewest multiplications; the first may be a vector (a row), the last a vector
     (a column), the others are matrices.
 
-        >>> dnp.linalg.multi_dot([np.ones(2), np.eye(2), np.ones(2)])
+        >>> float(dnp.linalg.multi_dot([np.ones(2), np.eye(2), np.ones(2)]))
         2.0
     """
     if out is not None:
@@ -262,7 +262,7 @@ def cond(x, p=None):
     shape), ``norm(x, p) * norm(inv(x), p)`` otherwise (square matrices).  Traced, a
     singular matrix raises LinAlgError for those p (NumPy's untraced cond gives inf).
 
-        >>> dnp.linalg.cond(np.diag([1.0, 4.0]))
+        >>> float(dnp.linalg.cond(np.diag([1.0, 4.0])))
         4.0
     """
     x = _arr(x)
