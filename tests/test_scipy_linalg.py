@@ -152,3 +152,14 @@ def test_lu_solve_of_a_stack_with_one_vector():
     g = dualrev.grad(lambda a: dnp.sum(dsl.lu_solve(dsl.lu_factor(a), B[:, 0])))(a)
     want = dualrev.grad(lambda a: dnp.sum(dnp.linalg.solve(a, B[:, 0])))(a)
     np.testing.assert_allclose(g, want, rtol=1e-10)
+
+
+def test_cholesky_reads_the_triangle_scipy_reads():
+    a = np.triu(SPD) + np.tril(RNG.normal(size=(4, 4)), -1)
+    for lower in (False, True):
+        m = np.tril(SPD) + np.triu(a.T, 1) if lower else a
+        want = sla.cholesky(m, lower=lower)
+        np.testing.assert_allclose(dsl.cholesky(m, lower=lower), want, rtol=1e-12)
+        x, _ = dualrev.jvp(lambda m: dsl.cholesky(m, lower=lower), (m,), (np.ones((4, 4)),))
+        np.testing.assert_allclose(x, want, rtol=1e-12)
+        np.testing.assert_allclose(dsl.cho_factor(m, lower=lower)[0], want, rtol=1e-12)

@@ -203,22 +203,24 @@ def _cholesky_np(a, lower=False, overwrite_a=False, check_finite=True):
     a = _as_float(a)
     if check_finite and not np.isfinite(a).all():
         raise ValueError("array must not contain infs or NaNs")
-    c = np.linalg.cholesky(a)
-    return c if lower else np.conj(np.swapaxes(c, -1, -2))
+    return np.linalg.cholesky(a, upper=not lower)
 
 
 @composite(_cholesky_np, "scipy.linalg.cholesky")
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     """Differentiable ``scipy.linalg.cholesky``: the UPPER factor U with ``a = U^H U`` by
     default (SciPy's default, unlike numpy.linalg), the lower one with ``lower=True``;
-    LinAlgError if a is not positive definite.  Derivatives treat a as Hermitian (its
+    LinAlgError if a is not positive definite.  Only the triangle of a that SciPy reads
+    (the upper one by default) enters the value; derivatives treat a as Hermitian (its
     Hermitian part), as JAX.
 
         >>> cholesky(np.array([[4.0, 2.0], [2.0, 5.0]]))
         array([[2., 1.],
                [0., 2.]])
     """
-    return dnp.linalg.cholesky(a, upper=not lower)
+    if lower:
+        return dnp.linalg.cholesky(a)
+    return _H(dnp.linalg.cholesky(_H(a)))
 
 
 def _cho_factor_np(a, lower=False, overwrite_a=False, check_finite=True):
