@@ -119,6 +119,8 @@ def rows():
                 return "yes" if any(not isinstance(r, MissingRule) for r in rules) else "no"
             kind, jvp, vjp = "primitive", has("jvp"), has("vjp")
             vmap = "no" if isinstance(entry.batch, MissingBatchRule) else "yes"
+        if cases and all(c.vmap for c in cases):
+            vmap = f"no: {cases[0].vmap}"
         out.append((name, kind, jvp, vjp, vmap, "yes" if cplx else "", len(cases)))
     return out
 
@@ -150,7 +152,8 @@ def section():
              f"{len(table) - n_prim} composites (exact compositions of primitives; NumPy's own "
              f"function runs when nothing is traced).  Every one is checked against JAX by "
              f"the cases of the primitive table (tests/table.py), in both modes, at orders 1 "
-             f"and 2, under vmap, against finite differences and by the adjoint identity.",
+             f"and 2, under vmap (but where its values decide a result's shape), against "
+             f"finite differences and by the adjoint identity.",
              "",
              f"Of NumPy's differentiable namespace ({len(NUMPY_DIFFERENTIABLE)} functions of "
              f"numpy, numpy.linalg and numpy.fft; see tests/coverage_table.py for how they were "
@@ -167,7 +170,8 @@ def section():
         for q, why in sorted(missing.items()):
             lines.append(f"- `numpy.{q}`: {why}")
     else:
-        lines.append("- none")
+        lines.append("- none: every function of the list is differentiated (or, for the "
+                     "piecewise-constant ones, accepts traced values)")
     lines += ["", END]
     return "\n".join(lines)
 
