@@ -163,3 +163,11 @@ def test_cholesky_reads_the_triangle_scipy_reads():
         x, _ = dualrev.jvp(lambda m: dsl.cholesky(m, lower=lower), (m,), (np.ones((4, 4)),))
         np.testing.assert_allclose(x, want, rtol=1e-12)
         np.testing.assert_allclose(dsl.cho_factor(m, lower=lower)[0], want, rtol=1e-12)
+
+
+def test_complex_pivots_without_scipy_are_lapacks(no_scipy):
+    a = np.array([[3.0, 1.0], [2.0 + 2.0j, 1.0]])
+    lu, piv = dsl.lu_factor(a)
+    want_lu, want_piv = sla.lu_factor(a)
+    np.testing.assert_array_equal(piv, want_piv)
+    np.testing.assert_allclose(lu, want_lu, rtol=1e-12)

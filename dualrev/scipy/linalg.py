@@ -371,12 +371,14 @@ def det(a, overwrite_a=False, check_finite=True):
 # P^T L^-T (tril(L^T tril(G, -1), -1) + triu(triu(G) U^T)) U^-T.
 
 def _lu_np(a):
-    """NumPy's partial-pivoting LU of one square matrix: (lu, piv) as LAPACK's getrf."""
+    """NumPy's partial-pivoting LU of one square matrix: (lu, piv) as LAPACK's getrf (whose
+    pivot is the entry of largest |re| + |im|)."""
     lu = np.array(a, dtype=np.result_type(a, np.float32 if a.dtype == np.float32 else 0.0))
     n = lu.shape[0]
     piv = np.zeros(n, dtype=np.int32)
     for k in range(n):
-        p = k + int(np.argmax(np.abs(lu[k:, k])))
+        col = lu[k:, k]
+        p = k + int(np.argmax(np.abs(col.real) + np.abs(col.imag)))
         piv[k] = p
         if p != k:
             lu[[k, p]] = lu[[p, k]]
