@@ -171,3 +171,14 @@ def test_complex_pivots_without_scipy_are_lapacks(no_scipy):
     want_lu, want_piv = sla.lu_factor(a)
     np.testing.assert_array_equal(piv, want_piv)
     np.testing.assert_allclose(lu, want_lu, rtol=1e-12)
+
+
+def test_sqrtm_disp_false_returns_the_error_estimate_as_scipy():
+    with pytest.warns(DeprecationWarning):
+        want, want_err = sla.sqrtm(A, disp=False)
+    x, err = dsl.sqrtm(A, disp=False)
+    np.testing.assert_allclose(x, want, rtol=1e-10)
+    assert err == pytest.approx(want_err, abs=1e-20)
+    (x, err), dx = dualrev.jvp(lambda a: dsl.sqrtm(a, disp=False), (A,), (A,))
+    np.testing.assert_allclose(x, want, rtol=1e-10)
+    assert np.ndim(err) == 0

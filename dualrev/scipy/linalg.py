@@ -649,12 +649,26 @@ def sqrtm(A, disp=True, blocksize=64):
     (``X @ X == A``), complex where A (real) has eigenvalues on the negative axis, as
     SciPy's.  Derivatives solve the Sylvester equation ``X dX + dX X = dA`` through an
     eigendecomposition of X (so A must be diagonalisable there; JAX does not
-    differentiate sqrtm).  NumPy's eig computes it without SciPy.
+    differentiate sqrtm).  NumPy's eig computes it without SciPy.  With ``disp=False``
+    (deprecated in SciPy) the result is ``(X, errest)`` as SciPy's, errest =
+    ``||X @ X - A||_F**2 / ||A||_F`` a constant (one per matrix of a stack); blocksize
+    is ignored.
 
         >>> sqrtm(np.array([[4.0, 0.0], [0.0, 9.0]]))
         array([[2., 0.],
                [0., 3.]])
     """
+    x = _sqrtm(A)
+    if disp is False:
+        r, a = strip(x), strip(A)
+        d = dnp.matmul(r, r) - a
+        err = dnp.sum(dnp.abs(d) ** 2, axis=(-2, -1)) / dnp.sqrt(
+            dnp.sum(dnp.abs(a) ** 2, axis=(-2, -1)))
+        return x, err
+    return x
+
+
+def _sqrtm(A):
     if plain(A):
         try:
             a = _as_float(A)
