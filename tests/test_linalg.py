@@ -248,3 +248,13 @@ def test_lists_holding_traced_values():
     assert np.isclose(dualrev.grad(lambda t: la.det([[t, 2.0], [1.0, t]]))(3.0), 6.0)
     g = dualrev.grad(lambda t: dnp.sum(la.solve([[t, 0.0], [0.0, 2.0]], [2.0 * t, 1.0])))(3.0)
     assert np.isclose(g, 0.0)
+
+
+def test_cholesky_reads_the_triangle_numpy_reads_traced_too():
+    """Only one triangle of a is read (the lower, or the upper with upper=True), traced or
+    not: a non-Hermitian a gives NumPy's factor."""
+    a = np.array([[4.0, 1.0, 0.5], [2.0, 5.0, 0.3], [-1.0, 0.8, 3.0]])
+    for upper in (False, True):
+        want = np.linalg.cholesky(a, upper=upper)
+        got = dualrev.jvp(lambda x: dnp.linalg.cholesky(x, upper=upper), (a,), (a,))[0]
+        np.testing.assert_allclose(got, want, rtol=1e-14)

@@ -498,8 +498,10 @@ def cholesky(a, /, *, upper=False):
             return np.linalg.cholesky(a, upper=upper) if upper else np.linalg.cholesky(a)
         except CONVERSION_ERRORS:
             a = _arg(a)
-    low = bind(cholesky_p, (_square(a, "cholesky"),))
-    return _H(low) if upper else low
+    a = _square(a, "cholesky")
+    if upper:     # NumPy reads the upper triangle: the lower one of a^H
+        return _H(bind(cholesky_p, (_H(a),)))
+    return bind(cholesky_p, (a,))
 
 
 # ---------------------------------------------------------------- eigh
