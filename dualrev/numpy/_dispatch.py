@@ -94,7 +94,7 @@ def composite(np_fn, name=None, doc=None):
         def fn(*args, **kwargs):
             if _any_needs_definition(args, kwargs):
                 return comp.definition(*args, **kwargs)
-            return np_fn(*args, **kwargs)
+            return comp.impl(*args, **kwargs)
         fn.composite = comp
         return _named(fn, comp.name.rsplit(".", 1)[-1], doc or definition.__doc__)
     return wrap
