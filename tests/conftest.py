@@ -34,12 +34,6 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    # With pytest-xdist's ``--dist loadgroup``, every test of one table case runs in
-    # the same worker, which computes the case's JAX references once.
-    for item in items:
-        case = getattr(item, "callspec", None) and item.callspec.params.get("case")
-        if case is not None and hasattr(case, "id"):
-            item.add_marker(pytest.mark.xdist_group(case.id))
     if config.getoption("--subset") != "floor":
         return
     keep, drop = [], []
