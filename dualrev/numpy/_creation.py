@@ -7,6 +7,7 @@ import numpy as np
 from ..core import Tracer, strip
 from .. import backend
 from ._dispatch import array_of, composite, holds_tracer, plain
+from ._products import _dtype, _shape
 from ._elementwise import (abs as _abs, add, astype, divide, exp, floor, log, multiply, power,
                            subtract)
 from ._shape import (_normalize_axes, _reshape, broadcast_to, concatenate, expand_dims,
@@ -21,16 +22,6 @@ def _arr(a):
     if isinstance(a, (list, tuple)):
         return np.asarray(a)
     return a
-
-
-def _shape(x):
-    return tuple(np.shape(strip(x)))
-
-
-def _dtype(x):
-    """x's dtype as NumPy's (another library's dtype object by its name)."""
-    dt = backend.dtype(strip(x))
-    return dt if isinstance(dt, np.dtype) else np.dtype(str(dt).rsplit(".", 1)[-1])
 
 
 def _weak(x):

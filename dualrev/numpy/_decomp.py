@@ -117,14 +117,20 @@ def _rsolve(b, a):
 
 
 def _square(a, who):
+    _square_shape(a)
+    _check_dtype(a)
+    return a
+
+
+def _square_shape(a):
+    """a's shape, checked to be a stack of square matrices (LinAlgError as NumPy's)."""
     shape = _shape(a)
     if len(shape) < 2:
         raise LinAlgError(f"{len(shape)}-dimensional array given. Array must be at least "
                           f"two-dimensional")
     if shape[-1] != shape[-2]:
         raise LinAlgError("Last 2 dimensions of the array must be square")
-    _check_dtype(a)
-    return a
+    return shape
 
 
 def _at_least_2d(a):

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import backend, numpy as dnp
 from ..core import strip
-from ._decomp import LinAlgError, _as, _eye, _real_dtype, inv, solve, svdvals
+from ._decomp import LinAlgError, _as, _eye, _real_dtype, _square_shape, inv, solve, svdvals
 from ._arrange import _arr
 from ._dispatch import composite, dispatching_composite
 
@@ -149,16 +149,6 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
     return _matrix(x, ord, _axis(-2, nd), _axis(-1, nd), keepdims)
 
 
-def _stacked_square(a):
-    shape = _shape(a)
-    if len(shape) < 2:
-        raise LinAlgError(f"{len(shape)}-dimensional array given. Array must be at least "
-                          f"two-dimensional")
-    if shape[-1] != shape[-2]:
-        raise LinAlgError("Last 2 dimensions of the array must be square")
-    return shape
-
-
 @dispatching_composite(np.linalg.matrix_power, name="linalg.matrix_power", one_array=True)
 def matrix_power(a, n):
     """Differentiable ``numpy.linalg.matrix_power``: a (..., M, M) to the integer power n,
@@ -169,7 +159,7 @@ def matrix_power(a, n):
                [0., 1.]])
     """
     a = _arr(a)
-    shape = _stacked_square(a)
+    shape = _square_shape(a)
     try:
         n = operator.index(n)
     except TypeError as e:
@@ -275,7 +265,7 @@ def cond(x, p=None):
         if p == -2:
             return s[..., -1] / s[..., 0]
         return s[..., 0] / s[..., -1]
-    _stacked_square(x)
+    _square_shape(x)
     return (_matrix(x, p, len(shape) - 2, len(shape) - 1, False)
             * _matrix(inv(x), p, len(shape) - 2, len(shape) - 1, False))
 

@@ -586,22 +586,30 @@ def expm(A, *, upper_triangular=False, max_squarings=16):
         array([[1., 0.],
                [0., 1.]])
     """
+    return _square_function(A, "expm", _expm_np, expm_p)
+
+
+def _square_function(A, name, np_impl, prim):
+    """prim of the square matrices A (..., N, N): np_impl at once on NumPy values, else
+    the primitive; a ValueError naming ``name`` for any other shape."""
     if plain(A):
         try:
             a = _as_float(A)
         except CONVERSION_ERRORS:
             pass
         else:
-            if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
-                raise ValueError(f"expm: expected a square matrix (..., N, N), got shape "
-                                 f"{a.shape}")
-            return _expm_np(a)
+            _check_square(a.shape, name)
+            return np_impl(a)
     a = _decomp._arg(A)
-    sa = _shape(a)
-    if len(sa) < 2 or sa[-1] != sa[-2]:
-        raise ValueError(f"expm: expected a square matrix (..., N, N), got shape {sa}")
+    _check_square(_shape(a), name)
     _decomp._check_dtype(a)
-    return bind(expm_p, (a,))
+    return bind(prim, (a,))
+
+
+def _check_square(shape, name):
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise ValueError(f"{name}: expected a square matrix (..., N, N), got shape "
+                         f"{tuple(shape)}")
 
 
 # ---------------------------------------------------------------- sqrtm
@@ -669,19 +677,4 @@ def sqrtm(A, disp=True, blocksize=64):
 
 
 def _sqrtm(A):
-    if plain(A):
-        try:
-            a = _as_float(A)
-        except CONVERSION_ERRORS:
-            pass
-        else:
-            if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
-                raise ValueError(f"sqrtm: expected a square matrix (..., N, N), got shape "
-                                 f"{a.shape}")
-            return _sqrtm_np(a)
-    a = _decomp._arg(A)
-    sa = _shape(a)
-    if len(sa) < 2 or sa[-1] != sa[-2]:
-        raise ValueError(f"sqrtm: expected a square matrix (..., N, N), got shape {sa}")
-    _decomp._check_dtype(a)
-    return bind(sqrtm_p, (a,))
+    return _square_function(A, "sqrtm", _sqrtm_np, sqrtm_p)
