@@ -100,13 +100,15 @@ class Tape(Trace):
                         _avals(vals, traced, ans)))
         return Var(self, ans, len(entries) - 1)
 
-    def backward(self, seeds, consume=False, keep=(), freed=None):
+    def backward(self, seeds, consume=False, keep=(), freed=None, hooks=None):
         """Sweep the tape in reverse from ``seeds`` {entry index: cotangent}.
 
         Returns the list of cotangents per entry index: inputs' entries and
         the entries listed in ``keep`` hold theirs; others are cleared as the
         sweep passes.  With ``consume``, each entry is dropped once used (or
         replaced by ``freed(entry)``), so residuals are freed as we go.
+        ``hooks`` {entry index in keep: fn}: once entry k's cotangent is
+        complete, it becomes ``fn(cotangent)`` before it is pulled further back.
         """
         n = len(self.entries)    # what is recorded from now on is not swept
         cts = [None] * n
@@ -117,6 +119,8 @@ class Tape(Trace):
         for k in sorted(set(keep), reverse=True):
             # Every contribution to entry k comes from a later entry.
             self._sweep(cts, hi, k, consume, freed)
+            if hooks is not None and k in hooks and cts[k] is not None:
+                cts[k] = hooks[k](cts[k])
             kept[k] = cts[k]
             hi = k
         self._sweep(cts, hi, -1, consume, freed)
