@@ -14,6 +14,7 @@ from . import numpy  # noqa: F401  (defines the primitives first)
 from .api import (float0, grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, make_tape,  # noqa: F401
                   stop_gradient, value_and_grad, vjp)
 from .batching import vmap  # noqa: F401
+from .custom import custom_jvp, custom_vjp  # noqa: F401
 from .sparsity import (hessian_sparsity, jacobian_sparsity, sparse_hessian,  # noqa: F401
                        sparse_jacobian)
 from . import sparsity  # noqa: F401

@@ -661,6 +661,8 @@ class TapeListing:
 
 
 def _fmt_aval(shape, dtype):
+    if shape is None:       # a custom call's node: its outputs follow
+        return ""
     return f"{np.dtype(dtype).name}{list(shape)}"
 
 

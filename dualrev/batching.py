@@ -13,7 +13,7 @@ import numpy as np
 
 from . import backend
 from .backend import is_foreign
-from .core import Trace, Tracer, aligned_batch, strip
+from .core import Trace, Tracer, aligned_batch, bind_custom, strip
 from .tree import tree_flatten, tree_unflatten
 
 
@@ -46,6 +46,20 @@ class BatchTrace(Trace):
     def constant(self, value):
         from .numpy import broadcast_to
         return Batched(self, broadcast_to(value, (self.size,) + tuple(np.shape(value))))
+
+    def process_custom(self, call, args):
+        """The call made on whole batches (its function and rules under vmap), applied
+        once to the batched values: its rules still apply to outer transformations."""
+        if not self.alive:
+            raise self.escaped(call)
+        vals = list(args)
+        batched = [False] * len(args)
+        for i, a in enumerate(args):
+            if type(a) is Batched and a._trace is self:
+                vals[i] = _dense(a.val)
+                batched[i] = True
+        outs = bind_custom(call.batched(tuple(batched), self.size), vals)
+        return [Batched(self, o) for o in outs]
 
 
 class OneHots:

@@ -75,6 +75,12 @@ class Trace:
         """value (untraced) as a value of this trace that carries no derivative."""
         raise NotImplementedError(f"a {self.name} trace cannot hold constants")
 
+    def process_custom(self, call, args):
+        """A function with its own rules (``custom.CustomCall``) applied to args, some
+        of this trace: the list of its output leaves.  A trace without a rule of its own
+        for such calls sees the function's operations one by one."""
+        return call.fun(*args)
+
     def close(self):
         if self.alive:
             with _trace_lock:
@@ -232,6 +238,21 @@ def bind(prim, args, params=_NOPARAMS):
         if len(args) == 2:
             return top.process2(prim, args[0], args[1])
     return top.process(prim, args, params)
+
+
+def bind_custom(call, args):
+    """Apply a function with its own rules (``custom.CustomCall``) to the flat list
+    args: the newest trace among them handles it (``Trace.process_custom``); with
+    none, the function runs.  Returns the list of its output leaves."""
+    top = None
+    for a in args:
+        if isinstance(a, Tracer):
+            t = a._trace
+            if top is None or t.level > top.level:
+                top = t
+    if top is None:
+        return call.fun(*args)
+    return top.process_custom(call, args)
 
 
 def _reads(fn, names):

@@ -91,6 +91,19 @@ class DualTrace(Trace):
     def constant(self, value):
         return Dual(self, value, zeros(np.shape(value), dtype_of(value), value))
 
+    def process_custom(self, call, args):
+        """The call's own JVP (its rule, or the transpose of its VJP) on the primals."""
+        if not self.alive:
+            raise self.escaped(call)
+        primals = list(args)
+        tangents = [None] * len(args)
+        for i, a in enumerate(args):
+            if type(a) is Dual and a._trace is self:
+                primals[i] = a.primal
+                tangents[i] = a.tangent
+        outs, touts = call.jvp(primals, tangents)
+        return [Dual(self, o, _fit(t, o)) for o, t in zip(outs, touts)]
+
 
 def _fit(t, ans):
     """A tangent brought to its output's shape and dtype (a rule may return a

@@ -202,6 +202,18 @@ class Graph(Tape):
                 return Tape.process2(self, prim, args[0], args[1])
         return bind(prim, unite(args)[1], params)
 
+    def process_custom(self, call, args):
+        """A function with its own rules, recorded as one node (``Tape.process_custom``)
+        on the graph of its arguments (their graphs merged into one)."""
+        if _threads_off[0] and _mode.off is not None:
+            return call.fun(*[_primal(a) for a in args])
+        while True:
+            graph, args = unite(args)
+            with graph.lock:
+                if graph.fwd is None and all(
+                        a._trace is graph for a in args if a.__class__ is Var and a._trace.level == 0):
+                    return Tape.process_custom(graph, call, args)
+
     def leaf_var(self, t):
         """The Var of leaf Tensor t in this graph (or the graph it was merged into),
         recording an input entry if new."""

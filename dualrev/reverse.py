@@ -100,6 +100,36 @@ class Tape(Trace):
                         _avals(vals, traced, ans)))
         return Var(self, ans, len(entries) - 1)
 
+    def process_custom(self, call, args):
+        """Record a function with its own rules as one node: its outputs' entries
+        follow it, and the sweep pulls their cotangents back through the call's
+        pullback at once (see ``Node``)."""
+        if not self.alive:
+            raise self.escaped(call)
+        n = len(args)
+        vals = list(args)
+        ids = [-1] * n
+        traced = [False] * n
+        for j in range(n):
+            a = args[j]
+            if type(a) is Var and a._trace is self:
+                vals[j] = a.primal
+                ids[j] = a.idx
+                traced[j] = True
+            else:
+                self.admit(a)
+        outs, pullback = call.linearize(vals, traced)
+        entries = self.entries
+        node = Node(call.name, pullback, len(outs),
+                    [(np.shape(v), _dtype(v)) if t else None for v, t in zip(vals, traced)])
+        entries.append((node, ids, (None,) * n, None, _NOPARAMS, None))
+        k = len(entries) - 1
+        res = []
+        for j, o in enumerate(outs):
+            entries.append((node.outputs[j], k, (None,), None, _NOPARAMS, None))
+            res.append(Var(self, o, k + 1 + j))
+        return res
+
     def backward(self, seeds, consume=False, keep=(), freed=None, hooks=None):
         """Sweep the tape in reverse from ``seeds`` {entry index: cotangent}.
 
@@ -153,7 +183,14 @@ class Tape(Trace):
                 c = rules[0](g, ans, *args, **params) if params else rules[0](g, ans, *args)
                 if avals is not None and avals[0] is not None:
                     c = _unbroadcast(c, *avals[0])
-                cts[ids] = c if cts[ids] is None else _add(cts[ids], c)
+                c0 = cts[ids]
+                cts[ids] = c if c0 is None else _add(c0, c) if c0.__class__ is not Parts \
+                    else c0.join(c)
+                continue
+            if prim.__class__ is Node:
+                for k, c in zip(ids, prim.pull(g)):
+                    if k >= 0 and c is not None:
+                        cts[k] = c if cts[k] is None else _add(cts[k], c)
                 continue
             for j, k in enumerate(ids):
                 if k < 0:
@@ -162,6 +199,73 @@ class Tape(Trace):
                 if avals is not None and avals[j] is not None:
                     c = _unbroadcast(c, *avals[j])
                 cts[k] = c if cts[k] is None else _add(cts[k], c)
+
+
+class Parts(list):
+    """The cotangents of a node's outputs, one per output (None: zero), gathered
+    by the sweep from the outputs' entries."""
+
+    __slots__ = ()
+
+    def join(self, other):
+        for j, c in enumerate(other):
+            if c is not None:
+                self[j] = c if self[j] is None else _add(self[j], c)
+        return self
+
+
+class _Output:
+    """The entry of output j of a node: its VJP hands its cotangent to the node."""
+
+    __slots__ = ("name", "index", "count", "vjp_rules")
+
+    def __init__(self, name, index, count):
+        self.name = f"{name}[{index}]"
+        self.index, self.count = index, count
+        self.vjp_rules = (self._pass,)
+
+    def _pass(self, g, ans, x):
+        parts = Parts([None] * self.count)
+        parts[self.index] = g
+        return parts
+
+
+class Node:
+    """A recorded call of a function with its own rules (``custom.CustomCall``).
+
+    Its entry's ``ids`` are those of its inputs; the entries of its outputs follow
+    it.  ``pull(parts)`` maps the outputs' cotangents (``Parts``) to the inputs'
+    with the call's pullback, checks each against its input's shape (a rule's
+    mistake is named, never broadcast) and brings it to the input's dtype.
+    """
+
+    __slots__ = ("name", "pullback", "outputs", "avals")
+    vjp_rules = (None,)    # the sweep calls pull instead
+
+    def __init__(self, name, pullback, nout, avals):
+        self.name = name
+        self.pullback = pullback
+        self.outputs = [_Output(name, j, nout) for j in range(nout)]
+        self.avals = avals
+
+    def __repr__(self):
+        return f"<custom node {self.name}>"
+
+    def pull(self, parts):
+        cts = self.pullback(list(parts))
+        out = []
+        for j, (c, aval) in enumerate(zip(cts, self.avals)):
+            if aval is None or c is None:
+                out.append(None)
+                continue
+            shape, dtype = aval
+            if np.shape(c) != shape:
+                raise ValueError(
+                    f"the VJP of '{self.name}' gave a cotangent of shape {np.shape(c)} for "
+                    f"input leaf {j}, expected shape {shape} (the input's); broadcasting "
+                    f"is not applied")
+            out.append(_unbroadcast(c, shape, dtype) if _dtype(c) != dtype else c)
+        return out
 
 
 class ListingTape(Tape):
@@ -189,6 +293,13 @@ class ListingTape(Tape):
 
     def process(self, prim, args, params):
         return self._noted(super().process(prim, args, params))
+
+    def process_custom(self, call, args):
+        outs = super().process_custom(call, args)
+        self.shapes.append((None, None))      # the node itself
+        for o in outs:
+            self._noted(o)
+        return outs
 
 
 class Var(Tracer):

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import backend as _backend, devices as _devices, numpy as dnp
 from .backend import NUMPY_TYPES, is_foreign
-from .core import _NOPARAMS, Primitive, Tracer, bind, strip
+from .core import _NOPARAMS, Primitive, Tracer, bind, bind_custom, strip
 from . import graph as _graph
 from .graph import (Graph, SavedValue, _mode, _other_threads, _threads_off, graph_var, hold,
                     op_name, resolve)
@@ -58,8 +58,13 @@ class _TensorTrace:
     def process(self, prim, args, params):
         return _apply(prim, tuple(args), params)
 
+    def process_custom(self, call, args):
+        return [_wrap(o) for o in bind_custom(call, _unboxed(args))]
 
-def _apply(prim, args, params):
+
+def _unboxed(args):
+    """The values of args for a primitive: each Tensor's, a leaf that requires grad
+    recorded as an input of the graph (a new one if no argument has one yet)."""
     enabled = not _threads_off[0] or _mode.off is None
     vals = list(args)
     graph = None
@@ -81,6 +86,11 @@ def _apply(prim, args, params):
             graph = Graph()
         for j in leaves:
             vals[j] = graph.leaf_var(args[j])
+    return vals
+
+
+def _apply(prim, args, params):
+    vals = _unboxed(args)
     try:
         out = bind(prim, vals, params)
     except Exception as e:
@@ -100,11 +110,10 @@ def _apply(prim, args, params):
                 out.primal = np.asarray(p)  # a 0-d result as an array, so views can alias it
             elif len(args) > 1:
                 _same_device(args)
-        if graph is not None:
-            if _other_threads():
-                _note_saved_locked(prim, out, args, t)
-            else:
-                _note_saved(prim, out, args, t)
+        if _other_threads():
+            _note_saved_locked(prim, out, args, t)
+        else:
+            _note_saved(prim, out, args, t)
     elif (out.__class__ is not np.ndarray and len(args) > 1 and t._value is out
           and not isinstance(out, Tracer) and is_foreign(out)):
         _same_device(args)
