@@ -157,6 +157,36 @@ class VJPCall(CustomCall):
         return call
 
 
+def _leaves_or_none(x, tree):
+    """The leaves of x in the structure ``tree``, where None in x stands for zeros of
+    a whole subtree (a None leaf per leaf); None if x has another structure."""
+    if x is None:
+        return [None] * tree.num_leaves
+    k = tree.kind
+    if k == "leaf":
+        return None if isinstance(x, (tuple, list, dict)) else [x]
+    if k == "none":
+        return []
+    if k == "dict":
+        if type(x) is not dict or tuple(sorted(x)) != tree.meta:
+            return None
+        kids = [x[key] for key in tree.meta]
+    elif (k == "tuple" and type(x) is tuple or k == "list" and type(x) is list
+          or k == "namedtuple" and type(x) is tree.meta):
+        kids = list(x)
+    else:
+        return None
+    if len(kids) != len(tree.children):
+        return None
+    out = []
+    for kid, sub in zip(kids, tree.children):
+        leaves = _leaves_or_none(kid, sub)
+        if leaves is None:
+            return None
+        out += leaves
+    return out
+
+
 # ============================================================================ the API
 
 def _callable_name(fun):
@@ -452,11 +482,9 @@ class custom_vjp(_Custom):
                     f"cotangent per differentiable argument ({len(diff)}), got {given}")
             flat = []
             for i, (g, tree) in enumerate(zip(got, arg_trees)):
-                if g is None:
-                    flat += [None] * tree.num_leaves
-                    continue
-                g_leaves, g_tree = tree_flatten(g)
-                if g_tree != tree:
+                g_leaves = _leaves_or_none(g, tree)
+                if g_leaves is None:
+                    g_tree = tree_flatten(g)[1]
                     raise TypeError(
                         f"the custom_vjp bwd rule of '{name}' returned a cotangent of "
                         f"structure {g_tree} for argument {i}, expected {tree} (the "
