@@ -8,7 +8,8 @@ conjugates the complex gradients it is given (the seeds), sweeps the tape, and
 conjugates the complex gradients it delivers (``.grad``, ``autograd.grad``'s
 results, retained gradients).  With ``create_graph`` both conjugations are
 recorded, so derivatives of gradients follow the same convention.  Real values
-go through untouched.
+go through untouched.  Tensor hooks (``Tensor.register_hook``) see and return
+PyTorch's gradients: the tape's cotangent is conjugated on the way in and out.
 """
 import sys
 import threading
@@ -18,9 +19,13 @@ import numpy as np
 
 from . import backend as _backend, devices as _devices, numpy as dnp
 from .core import Tracer, strip
-from .graph import Graph, graph_var, resolve, set_grad_enabled, unite
+from .graph import Graph, absorb, graph_var, resolve, set_grad_enabled, unite
 from .ops import randn
-from .tensor import Tensor, _dtype_of, _wrap, no_grad
+from .tensor import Tensor, _dtype_of, _fwd_primal, _wrap, no_grad
+from . import forward_ad  # noqa: E402
+
+# ``import dualrev.autograd.forward_ad`` as ``import torch.autograd.forward_ad``
+sys.modules[__name__ + ".forward_ad"] = forward_ad
 
 
 
@@ -159,7 +164,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     for n, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(out, Tensor):
             raise TypeError(f"{where}: outputs must be Tensors, got {type(out).__name__}")
-        v = out._value
+        v = _fwd_primal(out._value)     # backward goes through the primal of a dual tensor
         gv = graph_var(v)
         if isinstance(v, Tracer) and gv is not v:
             raise RuntimeError(
@@ -209,10 +214,22 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             # Pull back only through what leads to the inputs (the rest stays usable).
             only = set(keep) | {k for k, leaf, _ in graph.inputs if any(leaf is t for t in wanted)}
         inputs_now = list(graph.inputs)      # accumulating may merge graphs into this one
-        cts = graph.pull(seeds, retain_graph, create_graph, keep, only)
+        hooks = {k: _hook_caller(h, graph, handed, create_graph)
+                 for k, h in graph.hooks.items() if h}
+        cts = graph.pull(seeds, retain_graph, create_graph, keep, only, hooks)
     finally:
         graph.lock.release()
     was = set_grad_enabled(create_graph)
+    leaf_done = {}
+
+    def leaf_hooked(t, c):
+        """c after the hooks registered on leaf t (once per leaf and backward)."""
+        h = getattr(t, "_hooks", None)
+        if not h or c is None:
+            return c
+        if id(t) not in leaf_done:
+            leaf_done[id(t)] = _hook_caller(h, graph, handed, create_graph)(c)
+        return leaf_done[id(t)]
     try:
         for k, ref in retained:
             t = ref()
@@ -221,6 +238,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         if not accumulate:
             results = []
             for i, (t, c) in enumerate(zip(wanted, _grads_of(inputs_now, wanted, wanted_gv, cts))):
+                if wanted_gv[i] is None:
+                    c = leaf_hooked(t, c)
                 if c is None and not allow_unused:
                     raise RuntimeError(
                         f"{where}: input {i} was not used in the graph of the outputs; pass "
@@ -228,16 +247,82 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 results.append(None if c is None else _wrap(_delivered(c, t.dtype, handed)))
             return tuple(results)
         if inputs is not None:
-            for t, c in zip(wanted, _grads_of(inputs_now, wanted, wanted_gv, cts)):
+            for t, gv, c in zip(wanted, wanted_gv, _grads_of(inputs_now, wanted, wanted_gv, cts)):
+                if gv is None:
+                    c = leaf_hooked(t, c)
                 if c is not None:
                     _accumulate(t, c, handed)
             return None
+        hooked = {}      # a leaf with hooks: they see the sum over its input entries
         for k, leaf, _ in inputs_now:
             if cts[k] is not None and leaf._rg:
-                _accumulate(leaf, cts[k], handed)
+                if getattr(leaf, "_hooks", None):
+                    prev = hooked.get(id(leaf))
+                    hooked[id(leaf)] = (leaf, cts[k] if prev is None else dnp.add(prev[1], cts[k]))
+                else:
+                    _accumulate(leaf, cts[k], handed)
+        for leaf, c in hooked.values():
+            c = leaf_hooked(leaf, c)
+            if c is not None:
+                _accumulate(leaf, c, handed)
         return None
     finally:
         set_grad_enabled(was)
+
+
+# A hook's return value that stops the gradient there (the tensor's producer gets none):
+# for the module backward hooks of dualrev.nn.
+DROP = object()
+
+
+def _hook_caller(hooks, graph, handed, create_graph):
+    """For the tape: fn(cotangent) that runs the hooks of one tensor (a TensorHooks) on
+    its gradient, in PyTorch's convention, and returns the tape's cotangent to go on with
+    (None for none)."""
+    dtype = hooks.dtype
+
+    def run(c):
+        g = _wrap(_delivered(c, dtype, handed))
+        for fn in list(hooks.values()):
+            r = fn(g)
+            if r is None:
+                continue
+            if r is DROP:
+                return None
+            _check_hook_result(fn, g, r)
+            g = r
+        v = g._value
+        if not create_graph:
+            v = strip(v)
+        else:
+            gv = graph_var(v)
+            if gv is None and g._rg:
+                v = graph.leaf_var(g)
+            elif gv is not None and gv._trace is not graph:
+                absorb(graph, gv)     # recorded apart from the graph swept: one graph now
+        if isinstance(v, Tracer):
+            return dnp.conj(v) if dtype.kind == "c" else v
+        if dtype.kind == "c":
+            return _backend.namespace(v).conj(v) if _backend.is_foreign(v) else np.conjugate(v)
+        handed.add(id(v))        # may be held elsewhere: copied before it is handed out
+        return v
+    return run
+
+
+def _check_hook_result(fn, g, r):
+    name = getattr(fn, "__name__", type(fn).__name__)
+    if not isinstance(r, Tensor):
+        raise TypeError(f"expected a Tensor or None, but hook '{name}' returned "
+                        f"'{type(r).__name__}'")
+    if r.shape != g.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value (was "
+                           f"{list(g.shape)} got {list(r.shape)})")
+    if r.dtype != g.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {g.dtype} "
+                           f"got {r.dtype})")
+    if r.device != g.device:
+        raise RuntimeError(f"hook '{name}' has changed the device of value (was {g.device} "
+                           f"got {r.device})")
 
 
 def _grads_of(inputs, wanted, wanted_gv, cts):

@@ -25,6 +25,7 @@ that call into Python without the ``threading`` or ``_thread`` modules are not
 counted: they must not record on a graph that another thread records on.)
 """
 import _thread
+import itertools
 import threading
 
 import numpy as np
@@ -128,6 +129,71 @@ def _freed(entry):
     return (u, ids, (None,) * len(args), None, params, avals)
 
 
+class _Sweeps(threading.local):
+    """This thread's backward sweeps in progress (a hook may start another): for each,
+    the functions to call when it ends."""
+
+    def __init__(self):
+        self.stack = []
+
+
+_sweeps = _Sweeps()
+
+
+def after_sweep(fn):
+    """Call fn() when this thread's innermost backward sweep ends (now if none runs)."""
+    if _sweeps.stack:
+        _sweeps.stack[-1].append(fn)
+    else:
+        fn()
+
+
+_handle_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What registering a hook returns: ``remove()`` unregisters it (once; again is a
+    no-op).  As a context manager, the hook is removed on leaving the block."""
+
+    __slots__ = ("hooks", "id")
+
+    def __init__(self, hooks):
+        self.hooks = hooks
+        self.id = next(_handle_ids)
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def add_hook(hooks, fn, prepend=False):
+    """Register fn in the dict ``hooks`` {handle id: fn} (called in its order); its handle."""
+    h = RemovableHandle(hooks)
+    hooks[h.id] = fn
+    if prepend:
+        rest = [(k, v) for k, v in hooks.items() if k != h.id]
+        hooks.clear()
+        hooks[h.id] = fn
+        hooks.update(rest)
+    return h
+
+
+class TensorHooks(dict):
+    """The hooks registered on one tensor value {handle id: fn}, in registration order,
+    with the dtype of the gradients they see."""
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype):
+        super().__init__()
+        self.dtype = dtype
+
+
 class Graph(Tape):
     """The tape of one imperative computation.
 
@@ -136,10 +202,11 @@ class Graph(Tape):
     ``saved`` (for each Tensor whose value an entry keeps: its version
     counter, the version when saved, the entry index and a description) and
     ``retained`` (entry index -> weak reference to a Tensor that retains its
-    gradient).
+    gradient) and ``hooks`` (entry index -> the ``TensorHooks`` registered on the
+    Tensors it made).
     """
 
-    __slots__ = ("fwd", "inputs", "leaves", "saved", "retained", "lock")
+    __slots__ = ("fwd", "inputs", "leaves", "saved", "retained", "hooks", "lock")
 
     def __init__(self):
         # Not Trace.__init__: every graph has level 0 and is closed only when freed.
@@ -153,6 +220,7 @@ class Graph(Tape):
         self.leaves = {}
         self.saved = []
         self.retained = {}
+        self.hooks = {}
         self.lock = threading.RLock()
         core.open_level_zero()
 
@@ -273,16 +341,25 @@ class Graph(Tape):
                f"the tensor before changing it.")
         self.entries[k] = (Unusable(e[0], msg),) + e[1:]
 
-    def pull(self, seeds, retain_graph, create_graph, keep=(), only=None):
+    def pull(self, seeds, retain_graph, create_graph, keep=(), only=None, hooks=None):
         """The backward sweep from seeds {entry index: cotangent}; the cotangents per entry.
 
         With ``only`` (entry indices), the sweep passes only through entries on a
-        path to one of them; the others are left as they are.
+        path to one of them; the others are left as they are.  ``hooks`` {entry
+        index: fn}: once entry k's cotangent is complete it becomes fn(cotangent)
+        before it is pulled further back (and is kept); with ``only``, only the hooks
+        of entries the sweep passes through (or that are in ``only``) run.
+        Functions given to ``after_sweep`` while the sweep runs are called at its end.
         """
         with self.lock:
-            return self._pull(seeds, retain_graph, create_graph, keep, only)
+            _sweeps.stack.append([])
+            try:
+                return self._pull(seeds, retain_graph, create_graph, keep, only, hooks)
+            finally:
+                for fn in _sweeps.stack.pop():
+                    fn()
 
-    def _pull(self, seeds, retain_graph, create_graph, keep, only):
+    def _pull(self, seeds, retain_graph, create_graph, keep, only, hooks=None):
         self.check_versions()
         entries = self.entries
         n = len(entries)
@@ -299,6 +376,11 @@ class Graph(Tape):
                 if e is not None and not needed[i]:
                     held[i] = e
                     entries[i] = None
+            if hooks:
+                hooks = {k: fn for k, fn in hooks.items() if leads[k]}
+        if hooks:
+            keep = set(keep)
+            keep.update(hooks)
         plain = entries[:n]
         if create_graph:
             # Record the sweep itself: the VJP rules see the residuals as this graph's values.
@@ -307,7 +389,8 @@ class Graph(Tape):
                     entries[i] = _traced_entry(self, i, entries[i])
         was = set_grad_enabled(create_graph)
         try:
-            return self.backward(seeds, consume=not retain_graph, keep=keep, freed=_freed)
+            return self.backward(seeds, consume=not retain_graph, keep=keep, freed=_freed,
+                                 hooks=hooks or None)
         finally:
             set_grad_enabled(was)
             if create_graph:
@@ -440,8 +523,24 @@ def merge(a, b):
     return a if a is b else merge(a, b)
 
 
-def _merge(a, b):
-    if len(a.entries) > len(b.entries):
+def absorb(graph, v):
+    """Merge the graph of Var v into ``graph`` (the one kept, whatever the sizes), which
+    the caller holds locked; v is re-pointed.  During a backward sweep of ``graph``,
+    for values its hooks compute: the entries come after those the sweep passes."""
+    while True:
+        g = resolve(v)._trace
+        if g is graph:
+            return v
+        with g.lock:
+            if g.fwd is None and graph.fwd is None:
+                _merge(g, graph, keep_b=True)
+        if graph.fwd is not None:
+            raise RuntimeError("the graph being differentiated was merged into another "
+                               "during backward()")
+
+
+def _merge(a, b, keep_b=False):
+    if not keep_b and len(a.entries) > len(b.entries):
         a, b = b, a
     off = len(b.entries)
     put = b.entries.append
@@ -454,9 +553,10 @@ def _merge(a, b):
     b.inputs += [(k + off, t, version) for k, t, version in a.inputs]
     b.saved += [(vc, version, k + off, what) for vc, version, k, what in a.saved]
     b.retained.update({k + off: r for k, r in a.retained.items()})
+    b.hooks.update({k + off: h for k, h in a.hooks.items()})
     b.dispatching = b.dispatching or a.dispatching
     b.foreign = b.foreign or a.foreign
     a.fwd = (b, off)
-    a.entries, a.inputs, a.leaves, a.saved, a.retained = [], [], {}, [], {}
+    a.entries, a.inputs, a.leaves, a.saved, a.retained, a.hooks = [], [], {}, [], {}, {}
     a.close()
     return b

@@ -25,9 +25,10 @@ import numpy as np
 from . import backend as _backend, devices as _devices, numpy as dnp
 from .backend import NUMPY_TYPES, is_foreign
 from .core import _NOPARAMS, Primitive, Tracer, bind, bind_custom, strip
+from .forward import Dual
 from . import graph as _graph
-from .graph import (Graph, SavedValue, _mode, _other_threads, _threads_off, graph_var, hold,
-                    op_name, resolve)
+from .graph import (Graph, SavedValue, TensorHooks, _mode, _other_threads, _threads_off,
+                    add_hook, graph_var, hold, op_name, resolve)
 from .graph import grad_enabled as _recording
 from .numpy import _elementwise as _el, _reductions as _red, _shape as _sh
 from .reverse import Var
@@ -233,7 +234,8 @@ class Tensor(Tracer):
     factories (``randn``, ``zeros``...).  ``Tensor(data)`` is ``tensor(data)``.
     """
 
-    __slots__ = ("_value", "_rg", "_grad", "_vc", "_retains", "_base", "_view_of",
+    # _hooks (a leaf's TensorHooks) is set only once a hook is registered.
+    __slots__ = ("_value", "_rg", "_grad", "_vc", "_retains", "_base", "_view_of", "_hooks",
                  "__weakref__")
     _trace = _TENSOR_TRACE
     __array_priority__ = 1000
@@ -348,6 +350,44 @@ class Tensor(Tracer):
             lock.release()
         self._retains = True
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with this tensor's gradient during each backward.
+
+        The hook may return a Tensor of the same shape, dtype and device to use in
+        place of the gradient (None keeps it).  For a tensor made by a recorded
+        operation, that is the gradient pulled back further (and what retain_grad()
+        and autograd.grad give for it); for a leaf, the gradient accumulated into
+        ``.grad`` (or returned by autograd.grad).  Hooks run in the order they were
+        registered, each given the previous one's result; with ``create_graph=True``
+        the gradient is a recorded Tensor.  Returns a handle: ``handle.remove()``
+        unregisters the hook.
+        """
+        if not callable(hook):
+            raise TypeError(f"register_hook: the hook must be callable, got "
+                            f"{type(hook).__name__}")
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        v = _fwd_primal(self._value)
+        gv = graph_var(v)
+        if isinstance(v, Tracer) and gv is not v:
+            raise RuntimeError("register_hook: this tensor is traced by a dualrev "
+                               "transformation (grad, vjp, jvp, ...); hooks are for tensors "
+                               "that backward() differentiates")
+        if gv is None:
+            hooks = getattr(self, "_hooks", None)
+            if hooks is None:
+                hooks = self._hooks = TensorHooks(self.dtype)
+            return add_hook(hooks, hook)
+        lock = hold(gv)
+        try:
+            hooks = gv._trace.hooks.get(gv.idx)
+            if hooks is None:
+                hooks = gv._trace.hooks[gv.idx] = TensorHooks(self.dtype)
+            return add_hook(hooks, hook)
+        finally:
+            lock.release()
+
     @property
     def shape(self):
         return Size(np.shape(strip(self._value)))
@@ -401,7 +441,7 @@ class Tensor(Tracer):
     # ------------------------------------------------------------ conversions
 
     def _plain(self, what):
-        v = self._value
+        v = _fwd_primal(self._value)
         if isinstance(v, Tracer) and graph_var(v) is not v:
             raise TypeError(f"{what} of a tensor traced by a dualrev transformation would drop "
                             f"its derivative; return it from the function instead")
@@ -1687,6 +1727,13 @@ Tensor.lt, Tensor.le, Tensor.gt, Tensor.ge, Tensor.ne = (
     Tensor.__lt__, Tensor.__le__, Tensor.__gt__, Tensor.__ge__, Tensor.__ne__)
 
 
+def _fwd_primal(v):
+    """v without the dual numbers of forward_ad levels on top of it (their primals)."""
+    while v.__class__ is Dual and getattr(v._trace, "forward_ad", False):
+        v = v.primal
+    return v
+
+
 def _rebuild(array, requires_grad, cls, device=None):
     t = Tensor.__new__(cls, array, dtype=array.dtype, device=device)
     t._rg = requires_grad
@@ -2168,6 +2215,11 @@ def _format_tensor(t):
     if x.dtype != _default_dtype[0] and (x.size == 0 or x.dtype not in (
             default_complex_dtype(), np.int64, np.bool_)):
         suffix.append(f"dtype={x.dtype}")
+    tangent = None
+    if v.__class__ is Dual and getattr(v._trace, "forward_ad", False):
+        from .forward_ad import unpack_dual
+        tangent = unpack_dual(t).tangent    # of the innermost level, as PyTorch shows it
+        v = _fwd_primal(v)
     gv = graph_var(v)
     if isinstance(v, Tracer) and gv is not v:
         suffix.append(f"traced by {v._trace.name} (level {v._trace.level})")
@@ -2178,6 +2230,8 @@ def _format_tensor(t):
         suffix.append("requires_grad=True")
     prefix = "tensor("
     body = "[]" if x.size == 0 else _format_array(x, len(prefix))
+    if tangent is not None:
+        suffix.append(f"tangent={tangent!r}")
     return prefix + ", ".join([body] + suffix) + ")"
 
 
