@@ -15,6 +15,7 @@ from .api import (float0, grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, ma
                   stop_gradient, value_and_grad, vjp)
 from .batching import vmap  # noqa: F401
 from .custom import custom_jvp, custom_vjp  # noqa: F401
+from .checkpointing import checkpoint, checkpoint_name, checkpoint_policies, remat  # noqa: F401
 from .sparsity import (hessian_sparsity, jacobian_sparsity, sparse_hessian,  # noqa: F401
                        sparse_jacobian)
 from . import sparsity  # noqa: F401
@@ -47,6 +48,7 @@ from .ops import (acos, acosh, addcdiv, addcmul, aminmax, arccos, arccosh, arcsi
                   sort, split, std, std_mean, take, tensor_split, tensordot, tile, topk, trace,
                   tril, triu, trunc, unbind, unflatten, var, var_mean, vdot)
 from . import autograd, nn, optim  # noqa: F401,E402
+from . import lax  # noqa: F401,E402
 from . import cuda  # noqa: F401,E402
 from .devices import device  # noqa: F401,E402
 

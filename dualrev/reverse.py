@@ -1,4 +1,6 @@
 """Reverse mode: the tape (a forward-ordered Wengert list) and the backward sweep."""
+from threading import get_ident as _get_ident
+
 import numpy as np
 
 from .backend import NUMPY_TYPES, apply, dtype as dtype_of
@@ -18,11 +20,16 @@ class Tape(Trace):
     where argument j's differs from the output's, else ``None``.
     """
 
-    __slots__ = ("entries",)
+    __slots__ = ("entries", "segments", "thread")
 
     def __init__(self, name="vjp"):
         super().__init__(name)
         self.entries = []
+        self.segments = None     # checkpointed ranges of entries (remat.Segment)
+        self.thread = _get_ident()
+
+    def _noted(self, out):
+        return out
 
     def new_input(self, value):
         self.admit(value)
@@ -146,7 +153,18 @@ class Tape(Trace):
             cts[k] = g if cts[k] is None else _add(cts[k], g)
         hi = n - 1
         kept = {}
-        for k in sorted(set(keep), reverse=True):
+        stops = [(k, None) for k in set(keep)]
+        segments = getattr(self, "segments", None)
+        if segments:
+            # a checkpointed range is swept by its segment, which recomputes its residuals
+            stops += [(seg.end - 1, seg) for seg in segments if seg.end is not None
+                      and seg.start < seg.end <= n]
+        for k, seg in sorted(stops, key=lambda s: s[0], reverse=True):
+            if seg is not None:
+                self._sweep(cts, hi, k, consume, freed)
+                seg.reverse(self, cts, consume, freed)
+                hi = seg.start - 1
+                continue
             # Every contribution to entry k comes from a later entry.
             self._sweep(cts, hi, k, consume, freed)
             if hooks is not None and k in hooks and cts[k] is not None:
