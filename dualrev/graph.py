@@ -155,14 +155,17 @@ class RemovableHandle:
     """What registering a hook returns: ``remove()`` unregisters it (once; again is a
     no-op).  As a context manager, the hook is removed on leaving the block."""
 
-    __slots__ = ("hooks", "id")
+    __slots__ = ("hooks", "id", "extra")
 
-    def __init__(self, hooks):
+    def __init__(self, hooks, extra=()):
         self.hooks = hooks
         self.id = next(_handle_ids)
+        self.extra = tuple(extra)      # dicts of options by handle id, cleared with it
 
     def remove(self):
         self.hooks.pop(self.id, None)
+        for d in self.extra:
+            d.pop(self.id, None)
 
     def __enter__(self):
         return self
@@ -171,9 +174,10 @@ class RemovableHandle:
         self.remove()
 
 
-def add_hook(hooks, fn, prepend=False):
-    """Register fn in the dict ``hooks`` {handle id: fn} (called in its order); its handle."""
-    h = RemovableHandle(hooks)
+def add_hook(hooks, fn, prepend=False, extra=()):
+    """Register fn in the dict ``hooks`` {handle id: fn} (called in its order); its handle
+    (which also removes the id from the dicts in ``extra``)."""
+    h = RemovableHandle(hooks, extra)
     hooks[h.id] = fn
     if prepend:
         rest = [(k, v) for k, v in hooks.items() if k != h.id]

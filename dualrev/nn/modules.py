@@ -1,11 +1,15 @@
 """Modules: ``Module``, ``Parameter`` and the layers, activations and losses."""
 import collections
+import functools
 import math
+import warnings
 
 import numpy as np
 
 from .. import devices as _devices
-from ..core import strip
+from ..core import bind, strip
+from ..graph import add_hook, after_sweep, grad_enabled
+from ..numpy import _shape as _sh
 from ..tensor import Tensor, _astype, _data_array, _default_dtype, _rng, _wrap, no_grad
 from . import functional as F
 
@@ -32,6 +36,177 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+_HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
+               "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_backward_hooks")
+
+
+def _identity(t):
+    """t through a recorded identity (a view): a tensor of its own whose gradient can
+    be hooked."""
+    shape = tuple(t.shape)
+    return bind(_sh.reshape_p, (t,), dict(shape=shape, in_shape=shape))
+
+
+class _BackwardHook:
+    """The full backward hooks of one call of a module.
+
+    The positional input tensors that require grad go through one recorded entry
+    (an identity for one tensor; for several, the concatenation of them all, split
+    again), whose hook sees all their gradients at once: it calls the module's
+    hooks, and what they return is pulled back instead.  Each output tensor goes
+    through an identity whose hook notes its gradient (grad_output): those are
+    complete before the inputs' (they were recorded after them).
+    """
+
+    def __init__(self, module, hooks):
+        self.module = module
+        self.hooks = hooks
+        self.grad_outputs = None
+
+    # ---------------------------------------------------------------- inputs
+
+    def setup_inputs(self, args):
+        self.n_inputs = len(args)
+        self.zero_inputs = {i: a for i, a in enumerate(args)
+                            if isinstance(a, Tensor) and not a.requires_grad}
+        idx = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        self.input_idx = idx or None
+        if not idx:
+            return args
+        args = list(args)
+        if len(idx) == 1:
+            i = idx[0]
+            args[i] = _identity(args[i])
+            args[i].register_hook(self._one_input_hook)
+            return tuple(args)
+        ins = [args[i] for i in idx]
+        self.specs = [(tuple(t.shape), t.dtype, t.numel()) for t in ins]
+        self.flat_dtype = np.result_type(*[t.dtype for t in ins])
+        from ..ops import cat
+        flat = cat([t.reshape(-1).to(self.flat_dtype) for t in ins])
+        flat.register_hook(self._inputs_hook)
+        o = 0
+        for i, (shape, dtype, n) in zip(idx, self.specs):
+            args[i] = flat[o:o + n].reshape(shape).to(dtype)
+            o += n
+        return tuple(args)
+
+    def _grad_input(self, grads):
+        """One entry per positional argument, from {argument index: gradient}."""
+        out = []
+        for i in range(self.n_inputs):
+            if i in grads:
+                out.append(grads[i])
+            elif i in self.zero_inputs:
+                a = self.zero_inputs[i]
+                out.append(_wrap(_devices.like(np.zeros(tuple(a.shape), a.dtype),
+                                               strip(a._value))))
+            else:
+                out.append(None)
+        return tuple(out)
+
+    def _call_hooks(self, grad_input):
+        grad_outputs = self._grad_outputs()
+        res = grad_input
+        for hook in self.hooks:
+            out = hook(self.module, res, grad_outputs)
+            if out is None:
+                continue
+            if not isinstance(out, (tuple, list)):
+                raise RuntimeError(f"Backward hook must return None or a tuple of grad_input "
+                                   f"(one per positional input), got {type(out).__name__}")
+            if len(out) != len(res):
+                raise RuntimeError(f"Backward hook returned an invalid number of grad_input, "
+                                   f"got {len(out)}, but expected {len(res)}")
+            res = tuple(out)
+        return res
+
+    def _one_input_hook(self, g):
+        from ..autograd import DROP
+        i = self.input_idx[0]
+        res = self._call_hooks(self._grad_input({i: g}))
+        return DROP if res[i] is None else res[i]
+
+    def _inputs_hook(self, g):
+        from ..autograd import DROP
+        from ..ops import cat
+        grads, o = {}, 0
+        for i, (shape, dtype, n) in zip(self.input_idx, self.specs):
+            grads[i] = g[o:o + n].reshape(shape).to(dtype)
+            o += n
+        res = self._call_hooks(self._grad_input(grads))
+        if all(res[i] is grads[i] for i in self.input_idx):
+            return None
+        if all(res[i] is None for i in self.input_idx):
+            return DROP
+        parts = []
+        for i, (shape, dtype, n) in zip(self.input_idx, self.specs):
+            r = res[i]
+            if r is None:
+                r = _wrap(_devices.like(np.zeros(shape, self.flat_dtype), strip(g._value)))
+            elif not isinstance(r, Tensor) or tuple(r.shape) != shape:
+                raise RuntimeError(f"Backward hook returned for input {i} a gradient of shape "
+                                   f"{tuple(getattr(r, 'shape', ()))}, but the input has "
+                                   f"shape {shape}")
+            parts.append(r.reshape(-1).to(self.flat_dtype))
+        return cat(parts)
+
+    # ---------------------------------------------------------------- outputs
+
+    def setup_outputs(self, result):
+        single = isinstance(result, Tensor)
+        if not single and not isinstance(result, (tuple, list)):
+            return result
+        outs = [result] if single else list(result)
+        self.n_outputs = len(outs)
+        hooked = [j for j, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
+        self.n_hooked = len(hooked)
+        for j in hooked:
+            outs[j] = _identity(outs[j])
+            outs[j].register_hook(functools.partial(self._output_hook, j))
+        if single:
+            return outs[0]
+        if isinstance(result, list):
+            return outs
+        if hasattr(result, "_fields"):        # a namedtuple
+            return type(result)(*outs)
+        return type(result)(outs)
+
+    def _grad_outputs(self):
+        g = self.grad_outputs
+        return (None,) * self.n_outputs if g is None else tuple(g)
+
+    def _output_hook(self, j, g):
+        # No input requires grad: the hooks get the outputs' gradients (as PyTorch's),
+        # once all of them are known: at once for one output, else at the end of the sweep.
+        later = self.input_idx is None and self.n_hooked > 1
+        if self.grad_outputs is None:
+            self.grad_outputs = [None] * self.n_outputs
+            after_sweep(self._call_without_inputs if later else self._reset)
+        self.grad_outputs[j] = g
+        if self.input_idx is None and not later:
+            self._call_without_inputs()
+        return None
+
+    def _call_without_inputs(self):
+        warnings.warn("Full backward hook is firing when gradients are computed with respect "
+                      "to module outputs since no inputs require gradients.", UserWarning,
+                      stacklevel=2)
+        grad_input = (None,) * self.n_inputs
+        grad_outputs = self._grad_outputs()
+        for hook in self.hooks:
+            res = hook(self.module, grad_input, grad_outputs)
+            if res is not None and not (isinstance(res, (tuple, list))
+                                        and all(r is None for r in res)):
+                raise RuntimeError("Backward hook for Modules where no input requires "
+                                   "gradient should always return None or None for all "
+                                   "gradients.")
+        self.grad_outputs = None
+
+    def _reset(self):
+        self.grad_outputs = None
+
+
 def _uniform(shape, bound, dtype):
     dt = np.dtype(dtype) if dtype is not None else _default_dtype[0]
     return _rng[0].uniform(-bound, bound, size=shape).astype(dt)
@@ -49,6 +224,8 @@ class Module:
         object.__setattr__(self, "_buffers", collections.OrderedDict())
         object.__setattr__(self, "_modules", collections.OrderedDict())
         object.__setattr__(self, "training", True)
+        for name in _HOOK_DICTS:
+            object.__setattr__(self, name, collections.OrderedDict())
 
     # ------------------------------------------------------------ attributes
 
@@ -129,7 +306,109 @@ class Module:
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
+        d = self.__dict__
+        if d.get("_forward_pre_hooks") or d.get("_forward_hooks") or d.get("_backward_hooks"):
+            return self._call_hooked(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------ hooks
+
+    def _hook_dict(self, name):
+        d = self.__dict__.get(name)
+        if d is None:
+            d = collections.OrderedDict()
+            object.__setattr__(self, name, d)
+        return d
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before each ``forward``; a result other than
+        None replaces the positional arguments (a tuple, or one value).  With
+        ``with_kwargs``, ``hook(module, args, kwargs)`` returns None or
+        ``(args, kwargs)``.  ``prepend`` runs it before the hooks registered earlier.
+        Returns a handle whose ``remove()`` unregisters it."""
+        kw = self._hook_dict("_forward_pre_hooks_with_kwargs")
+        h = add_hook(self._hook_dict("_forward_pre_hooks"), hook, prepend, extra=(kw,))
+        if with_kwargs:
+            kw[h.id] = True
+        return h
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """Call ``hook(module, args, output)`` after each ``forward``; a result other
+        than None replaces the output.  With ``with_kwargs``, ``hook(module, args,
+        kwargs, output)``.  With ``always_call``, it is also called (output None) when
+        forward raises.  Returns a handle whose ``remove()`` unregisters it."""
+        kw = self._hook_dict("_forward_hooks_with_kwargs")
+        always = self._hook_dict("_forward_hooks_always_called")
+        h = add_hook(self._hook_dict("_forward_hooks"), hook, prepend, extra=(kw, always))
+        if with_kwargs:
+            kw[h.id] = True
+        if always_call:
+            always[h.id] = True
+        return h
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients with
+        respect to the module's positional inputs are computed in a backward.
+
+        ``grad_input`` has one entry per positional argument: the gradient of a
+        tensor that requires grad, zeros for another tensor, None for an argument
+        that is not a tensor; ``grad_output`` one per output (None for one that got
+        no gradient).  A tuple returned (of the same length) replaces grad_input:
+        that is what reaches the layers before.  If no input requires grad, the hook
+        is called with the gradients of the outputs (and must return None).
+        The inputs and outputs of a module with such hooks are recorded views of the
+        tensors given and computed (changing them in place is refused).  Returns a
+        handle whose ``remove()`` unregisters it.
+        """
+        return add_hook(self._hook_dict("_backward_hooks"), hook, prepend)
+
+    def _call_hooked(self, args, kwargs):
+        d = self.__dict__
+        pre, pre_kw = d.get("_forward_pre_hooks") or {}, d.get("_forward_pre_hooks_with_kwargs") or {}
+        for hid, hook in list(pre.items()):
+            if hid in pre_kw:
+                res = hook(self, args, kwargs)
+                if res is not None:
+                    if not (isinstance(res, tuple) and len(res) == 2):
+                        raise RuntimeError(f"forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {res!r}.")
+                    args, kwargs = res
+            else:
+                res = hook(self, args)
+                if res is not None:
+                    args = res if isinstance(res, tuple) else (res,)
+        backward_hooks = list((d.get("_backward_hooks") or {}).values())
+        bw = None
+        if backward_hooks and grad_enabled():
+            bw = _BackwardHook(self, backward_hooks)
+            args = bw.setup_inputs(args)
+        fwd = d.get("_forward_hooks") or {}
+        fwd_kw = d.get("_forward_hooks_with_kwargs") or {}
+        try:
+            result = self.forward(*args, **kwargs)
+        except Exception:
+            always = d.get("_forward_hooks_always_called") or {}
+            result = None
+            for hid, hook in list(fwd.items()):
+                if hid in always:
+                    try:
+                        res = (hook(self, args, kwargs, result) if hid in fwd_kw
+                               else hook(self, args, result))
+                        if res is not None:
+                            result = res
+                    except Exception as e:
+                        warnings.warn(f"forward hook with ``always_call=True`` raised an "
+                                      f"exception that was silenced as another error was "
+                                      f"raised in forward: {e}")
+            raise
+        for hid, hook in list(fwd.items()):
+            res = hook(self, args, kwargs, result) if hid in fwd_kw else hook(self, args, result)
+            if res is not None:
+                result = res
+        if bw is not None:
+            result = bw.setup_outputs(result)
+        return result
 
     # ------------------------------------------------------------ traversal
 
