@@ -15,6 +15,7 @@ from .api import (float0, grad, hessian, hvp, jacfwd, jacrev, jvp, linearize, ma
                   stop_gradient, value_and_grad, vjp)
 from .batching import vmap  # noqa: F401
 from .custom import custom_jvp, custom_vjp  # noqa: F401
+from .debug import config, debug_nans  # noqa: F401
 from .checkpointing import checkpoint, checkpoint_name, checkpoint_policies, remat  # noqa: F401
 from .sparsity import (hessian_sparsity, jacobian_sparsity, sparse_hessian,  # noqa: F401
                        sparse_jacobian)

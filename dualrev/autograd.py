@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from . import backend as _backend, devices as _devices, numpy as dnp
+from . import backend as _backend, debug as _debug, devices as _devices, numpy as dnp
 from .core import Tracer, strip
 from .graph import Graph, absorb, graph_var, resolve, set_grad_enabled, unite
 from .ops import randn
@@ -550,4 +550,60 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                      rtol=rtol, raise_exception=raise_exception)
 
 
-__all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "GradcheckError"]
+# ============================================================================ anomaly detection
+
+class set_detect_anomaly:
+    """Turn anomaly detection on or off (a context manager, as PyTorch's).  While on,
+    a backward sweep that produces NaN raises RuntimeError naming the backward
+    function, with the traceback of the forward call that recorded it."""
+
+    def __init__(self, mode, check_nan=True):
+        self.prev = _debug.set_anomaly(bool(mode) and check_nan)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _debug.set_anomaly(self.prev)
+        return False
+
+
+class detect_anomaly:
+    """``with dualrev.autograd.detect_anomaly():`` check every backward function's
+    results for NaN (see ``set_detect_anomaly``); also a decorator."""
+
+    def __init__(self, check_nan=True):
+        self.check_nan = check_nan
+        self._saved = []
+        warnings.warn("Anomaly Detection has been enabled. This mode will increase the "
+                      "runtime and should only be enabled for debugging.", UserWarning,
+                      stacklevel=2)
+
+    def __enter__(self):
+        self._saved.append(_debug.set_anomaly(self.check_nan))
+        return self
+
+    def __exit__(self, *exc):
+        _debug.set_anomaly(self._saved.pop())
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            with self:
+                return fn(*args, **kwargs)
+        return wrapped
+
+
+def is_anomaly_enabled():
+    return _debug.anomaly_enabled()
+
+
+def is_anomaly_check_nan_enabled():
+    return _debug.anomaly_enabled()
+
+
+__all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "GradcheckError", "Function",
+           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]

@@ -25,6 +25,8 @@ _open = {}           # level -> weak reference, for each open trace
 # update of the count would let a nested trace skip dispatch.  Reentrant: a
 # trace's __del__ (close) can run in a garbage collection inside the guarded code.
 _trace_lock = threading.RLock()
+# Whether NaN hunting (debug_nans, anomaly detection) is on: traces made now are watched.
+_watching = [False]
 # A traced value combined with one of these keeps its shape and dtype (NumPy's weak scalars).
 PY_SCALARS = (float, int)
 
@@ -55,6 +57,9 @@ class Trace:
             self.foreign = False
             _open_traces[0] += 1
             _open[self.level] = weakref.ref(self)
+        if _watching[0]:
+            from .debug import watch
+            watch(self)
 
     # process1/process2 are the fast paths for one and two arguments without params;
     # a trace that has none handles them as any other call.

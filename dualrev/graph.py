@@ -227,6 +227,9 @@ class Graph(Tape):
         self.hooks = {}
         self.lock = threading.RLock()
         core.open_level_zero()
+        if core._watching[0]:
+            from .debug import watch
+            watch(self)
 
     def __repr__(self):
         return f"<Graph of {len(self.entries)} entries>"
