@@ -409,7 +409,8 @@ def test_forward_hooks_see_arguments_and_replace_output():
         lin = _linear(lib, 2, 2)
         x = T(lib, [[1.0, 2.0]])
         seen = []
-        h = lin.register_forward_hook(lambda m, args, out: (seen.append([args[0], out]), out * 3)[1])
+        h = lin.register_forward_hook(
+            lambda m, args, out: (seen.append([args[0], out]), out * 3)[1])
         lin.register_forward_hook(lambda m, args, kwargs, out: seen.append(sorted(kwargs)),
                                   with_kwargs=True)
         a = lin(x)

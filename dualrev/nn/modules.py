@@ -365,7 +365,8 @@ class Module:
 
     def _call_hooked(self, args, kwargs):
         d = self.__dict__
-        pre, pre_kw = d.get("_forward_pre_hooks") or {}, d.get("_forward_pre_hooks_with_kwargs") or {}
+        pre = d.get("_forward_pre_hooks") or {}
+        pre_kw = d.get("_forward_pre_hooks_with_kwargs") or {}
         for hid, hook in list(pre.items()):
             if hid in pre_kw:
                 res = hook(self, args, kwargs)
