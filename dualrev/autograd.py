@@ -550,6 +550,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                      rtol=rtol, raise_exception=raise_exception)
 
 
+from .function import Function, FunctionCtx, once_differentiable  # noqa: E402,F401
+
+
 # ============================================================================ anomaly detection
 
 class set_detect_anomaly:
@@ -606,4 +609,5 @@ def is_anomaly_check_nan_enabled():
 
 
 __all__ = ["backward", "grad", "gradcheck", "gradgradcheck", "GradcheckError", "Function",
-           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
+           "FunctionCtx", "once_differentiable", "detect_anomaly", "set_detect_anomaly",
+           "is_anomaly_enabled"]

@@ -434,7 +434,10 @@ def _traced_entry(graph, i, entry):
 def op_name(prim):
     """``MultiplyBackward`` for the multiply primitive: the name of its step in backward."""
     prim = getattr(prim, "prim", prim)
-    return "".join(w.capitalize() for w in prim.name.split("_")) + "Backward"
+    name = getattr(prim, "node_name", prim.name)     # a custom call's output: the call's
+    if name.endswith("Backward"):                    # (an autograd.Function's own name)
+        return name
+    return "".join(w.capitalize() for w in name.split("_")) + "Backward"
 
 
 def _foreign(graph, x):

@@ -235,10 +235,11 @@ class Parts(list):
 class _Output:
     """The entry of output j of a node: its VJP hands its cotangent to the node."""
 
-    __slots__ = ("name", "index", "count", "vjp_rules")
+    __slots__ = ("name", "node_name", "index", "count", "vjp_rules")
 
     def __init__(self, name, index, count):
         self.name = f"{name}[{index}]"
+        self.node_name = name
         self.index, self.count = index, count
         self.vjp_rules = (self._pass,)
 
