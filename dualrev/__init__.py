@@ -50,6 +50,7 @@ from .ops import (acos, acosh, addcdiv, addcmul, aminmax, arccos, arccosh, arcsi
                   tril, triu, trunc, unbind, unflatten, var, var_mean, vdot)
 from . import autograd, nn, optim  # noqa: F401,E402
 from . import lax  # noqa: F401,E402
+from . import utils  # noqa: F401,E402
 from . import cuda  # noqa: F401,E402
 from .devices import device  # noqa: F401,E402
 

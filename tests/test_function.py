@@ -214,3 +214,50 @@ def test_function_with_hooks_and_no_grad():
         assert not OURS[0].apply(x).requires_grad
     with pytest.raises(RuntimeError, match="static methods"):
         OURS[0]()
+
+
+def test_utils_checkpoint_as_pytorch():
+    from dualrev.utils.checkpoint import checkpoint
+    import torch.utils.checkpoint as tcp
+    rng = np.random.default_rng(3)
+    W1, b1, W2 = rng.standard_normal((8, 4)), rng.standard_normal(8), rng.standard_normal((2, 8))
+    x0 = rng.standard_normal((3, 4))
+    results = {}
+    for lib, ck in ((dualrev, checkpoint), (torch, tcp.checkpoint)):
+        t = (lambda a, rg=True: dualrev.tensor(a, dtype=dualrev.float64, requires_grad=rg)) \
+            if lib is dualrev else (lambda a, rg=True: torch.tensor(a, requires_grad=rg))
+        w1, c1, w2, x = t(W1), t(b1), t(W2), t(x0)
+        calls = []
+
+        def block(h):
+            calls.append(1)
+            return (h @ w1.T + c1).tanh()
+        kw = {} if lib is dualrev else {"use_reentrant": False}
+        loss = ((ck(block, x, **kw) @ w2.T) ** 2).sum()
+        assert len(calls) == 1
+        loss.backward()
+        gx, = lib.autograd.grad(((ck(block, x, **kw) @ w2.T) ** 2).sum(), x, create_graph=True)
+        hw, = lib.autograd.grad((gx ** 2).sum(), w1)
+        results[lib.__name__] = [w1.grad, c1.grad, w2.grad, x.grad, hw]
+    for a, b in zip(results["dualrev"], results["torch"]):
+        _same(a, b, 1e-10)
+
+
+def test_utils_checkpoint_keeps_nothing_of_the_function_on_the_graph():
+    from dualrev.utils.checkpoint import checkpoint
+    x, _ = _pair()
+    calls = []
+
+    def block(h):
+        calls.append(1)
+        for _ in range(20):
+            h = (h * 1.01).sin()
+        return h
+    y = checkpoint(block, x)
+    assert len(y._value._trace.entries) <= 6         # the call, not its 40 operations
+    n = len(calls)
+    y.sum().backward()
+    assert len(calls) == n + 1                       # run again in backward
+    z = x.detach().requires_grad_()
+    block(z).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), z.grad.numpy(), rtol=1e-13)
