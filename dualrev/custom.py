@@ -25,12 +25,52 @@ import inspect
 import numpy as np
 
 from . import backend
-from .core import bind_custom, strip
-from .tree import tree_flatten, tree_unflatten
+from .backend import NUMPY_TYPES
+from .core import Tracer, bind_custom, strip
+from .reverse import Tape, Var
+from .tree import LEAF, tree_flatten, tree_unflatten
 
 
 def _zeros_like(x):
+    c = x.__class__
+    if c is np.ndarray:
+        return np.zeros(x.shape, x.dtype)
+    if c is float or c is complex:
+        return c(0)
     return backend.zeros(np.shape(x), backend.dtype(strip(x)), strip(x))
+
+
+def _flat(x):
+    """tree_flatten, with a leaf (the common output) and a tuple of leaves (the common
+    arguments) taken without walking them."""
+    c = x.__class__
+    if c is tuple:
+        for v in x:
+            if v.__class__ in _NODES or v is None or isinstance(v, tuple):
+                return tree_flatten(x)
+        return list(x), _flat_tuple(len(x))
+    if c in _NODES or x is None or isinstance(x, tuple):
+        return tree_flatten(x)
+    return [x], LEAF
+
+
+def _unflat(tree, leaves):
+    if tree is LEAF:
+        return leaves[0]
+    if tree.kind == "tuple" and all(c is LEAF for c in tree.children):
+        return tuple(leaves)
+    return tree_unflatten(tree, leaves)
+
+
+_NODES = (tuple, list, dict)
+_flat_tuples = {}
+
+
+def _flat_tuple(n):
+    t = _flat_tuples.get(n)
+    if t is None:
+        t = _flat_tuples[n] = tree_flatten((0,) * n)[1]
+    return t
 
 
 def _instantiate(values, like):
@@ -71,7 +111,6 @@ class JVPCall(CustomCall):
         return self.rule(primals, _instantiate(tangents, primals))
 
     def linearize(self, primals, traced):
-        from .reverse import Tape, Var
         tape = Tape(f"custom_jvp of {self.name}")
         try:
             tans = [tape.new_input(_zeros_like(p)) if t else _zeros_like(p)
@@ -250,6 +289,8 @@ class _Custom:
         return nondiff, diff
 
     def _merge(self, nondiff, diff):
+        if not nondiff:
+            return diff
         out, nd, d = [], iter(nondiff), iter(diff)
         for i in range(len(nondiff) + len(diff)):
             out.append(next(nd) if i in self.nondiff_argnums else next(d))
@@ -257,15 +298,26 @@ class _Custom:
 
     def _flat_fun(self, nondiff, in_tree, call):
         def flat(*leaves):
-            out = self.fun(*self._merge(nondiff, tree_unflatten(in_tree, list(leaves))))
-            o_leaves, o_tree = tree_flatten(out)
+            out = self.fun(*self._merge(nondiff, _unflat(in_tree, list(leaves))))
+            o_leaves, o_tree = _flat(out)
             call.out_tree = o_tree
             return o_leaves
         return flat
 
     def _bind(self, call, leaves):
         outs = bind_custom(call, leaves)
-        return tree_unflatten(call.out_tree, list(outs))
+        return _unflat(call.out_tree, list(outs))
+
+
+def _plain(args):
+    """Whether no argument can hold a traced value (NumPy's arrays and scalars, Python's
+    numbers and strings, callables): the function then simply runs."""
+    for a in args:
+        c = a.__class__
+        if c not in NUMPY_TYPES and c is not str and not (callable(a) and not isinstance(
+                a, Tracer)):
+            return False
+    return True
 
 
 def _pair(res, what, name):
@@ -363,6 +415,8 @@ class custom_jvp(_Custom):
         if self.jvp is None:
             raise AttributeError(f"No JVP defined for custom_jvp function {self.name} using "
                                  f"defjvp: call defjvp(rule) before calling it")
+        if not kwargs and _plain(args):
+            return self.fun(*args)
         args = self._positional(args, kwargs)
         nondiff, diff = self._split(args)
         leaves, in_tree = tree_flatten(tuple(diff))
@@ -375,12 +429,12 @@ class custom_jvp(_Custom):
         name = self.name
 
         def rule(primals, tangents):
-            ps = tree_unflatten(in_tree, list(primals))
-            ts = tree_unflatten(in_tree, list(tangents))
+            ps = _unflat(in_tree, list(primals))
+            ts = _unflat(in_tree, list(tangents))
             p_out, t_out = _pair(self.jvp(*nondiff, tuple(ps), tuple(ts)),
                                  "the custom_jvp rule", name)
-            p_leaves, p_tree = tree_flatten(p_out)
-            t_leaves, t_tree = tree_flatten(t_out)
+            p_leaves, p_tree = _flat(p_out)
+            t_leaves, t_tree = _flat(t_out)
             if p_tree != t_tree:
                 raise TypeError(
                     f"the custom_jvp rule of '{name}' returned a primal output of structure "
@@ -445,6 +499,8 @@ class custom_vjp(_Custom):
         if self.fwd is None:
             raise AttributeError(f"No VJP defined for custom_vjp function {self.name} using "
                                  f"defvjp: call defvjp(fwd, bwd) before calling it")
+        if not kwargs and _plain(args):
+            return self.fun(*args)
         args = self._positional(args, kwargs)
         nondiff, diff = self._split(args)
         leaves, in_tree = tree_flatten(tuple(diff))
@@ -456,9 +512,9 @@ class custom_vjp(_Custom):
 
     def _flat_fwd(self, nondiff, in_tree, call):
         def fwd(primals):
-            args = self._merge(nondiff, tree_unflatten(in_tree, list(primals)))
+            args = self._merge(nondiff, _unflat(in_tree, list(primals)))
             out, res = _pair(self.fwd(*args), "the custom_vjp fwd rule", self.name)
-            o_leaves, o_tree = tree_flatten(out)
+            o_leaves, o_tree = _flat(out)
             if call.out_tree is not None and o_tree != call.out_tree:
                 raise TypeError(
                     f"the custom_vjp fwd rule of '{self.name}' returned an output of "
@@ -473,7 +529,7 @@ class custom_vjp(_Custom):
         arg_shapes = [[np.shape(x) for x in tree_flatten(a)[0]] for a in diff]
 
         def bwd(res, cts):
-            got = self.bwd(*nondiff, res, tree_unflatten(call.out_tree, list(cts)))
+            got = self.bwd(*nondiff, res, _unflat(call.out_tree, list(cts)))
             if not isinstance(got, (tuple, list)) or len(got) != len(diff):
                 given = (f"a {type(got).__name__} of length {len(got)}"
                          if isinstance(got, (tuple, list)) else f"a {type(got).__name__}")
