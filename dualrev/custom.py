@@ -415,7 +415,8 @@ class custom_jvp(_Custom):
         if self.jvp is None:
             raise AttributeError(f"No JVP defined for custom_jvp function {self.name} using "
                                  f"defjvp: call defjvp(rule) before calling it")
-        if not kwargs and _plain(args):
+        if not kwargs and _plain(args) and (
+                not self.nondiff_argnums or self.nondiff_argnums[-1] < len(args)):
             return self.fun(*args)
         args = self._positional(args, kwargs)
         nondiff, diff = self._split(args)
@@ -499,7 +500,8 @@ class custom_vjp(_Custom):
         if self.fwd is None:
             raise AttributeError(f"No VJP defined for custom_vjp function {self.name} using "
                                  f"defvjp: call defvjp(fwd, bwd) before calling it")
-        if not kwargs and _plain(args):
+        if not kwargs and _plain(args) and (
+                not self.nondiff_argnums or self.nondiff_argnums[-1] < len(args)):
             return self.fun(*args)
         args = self._positional(args, kwargs)
         nondiff, diff = self._split(args)
