@@ -11,7 +11,8 @@ NumPy's forward loop and JAX's scan of ``jax.checkpoint(body)`` (jit) beside
 them.  Times: median over interleaved rounds, as ratios to NumPy's forward.
 Peak memory: each system's grad run once in a fresh process, measured by
 tracemalloc (NumPy's arrays included) and by the growth of the process's
-maximum resident set (the only measure that sees JAX's buffers).
+maximum resident set over the run, JAX's compilation included (the only
+measure that sees JAX's buffers).
 
 Case c: sin(x)·y as a custom_jvp function and as a custom_vjp function whose rules
 compute what autodiff would, against the same computation written directly,
@@ -45,8 +46,9 @@ def _body(sin, tanh):
     return body
 
 
-def scan_systems(steps, carry, k):
-    """name -> zero-argument callable computing the case's result once."""
+def scan_systems(steps, carry, k, only=None):
+    """name -> zero-argument callable computing the case's result once (with ``only``,
+    that system alone, JAX's not compiled yet: its first call compiles)."""
     import dualrev
     import dualrev.numpy as dnp
     c0 = np.linspace(-1.0, 1.0, carry)
@@ -65,6 +67,9 @@ def scan_systems(steps, carry, k):
     out = {"numpy forward": numpy_forward,
            "dualrev grad": lambda: dualrev.grad(loss)(c0, None),
            f"dualrev grad checkpoints={k}": lambda: dualrev.grad(loss)(c0, k)}
+    name = "JAX jit grad, jax.checkpoint(body)"
+    if only is not None and only != name:
+        return {only: out[only]}
     try:
         import jax
         import jax.numpy as jnp
@@ -73,9 +78,10 @@ def scan_systems(steps, carry, k):
     jbody = jax.checkpoint(_body(jnp.sin, jnp.tanh))
     jgrad = jax.jit(jax.grad(lambda c: jnp.sum(jax.lax.scan(jbody, c, None, length=steps)[0])))
     jc0 = jnp.asarray(c0)
-    jgrad(jc0).block_until_ready()
-    out["JAX jit grad, jax.checkpoint(body)"] = lambda: jgrad(jc0).block_until_ready()
-    return out
+    if only is None:
+        jgrad(jc0).block_until_ready()
+    out[name] = lambda: jgrad(jc0).block_until_ready()
+    return out if only is None else {name: out[name]}
 
 
 def custom_systems(size=10_000):
@@ -130,10 +136,14 @@ import sys, tracemalloc, resource, json
 sys.path.insert(0, {root!r})
 from benchmarks.compare import _pin_environment
 _pin_environment()
+import numpy, dualrev
+try:
+    import jax
+except ImportError:
+    pass
 from benchmarks.control import scan_systems
-systems = scan_systems({steps}, {carry}, {k})
-f = systems[{name!r}]
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+f = scan_systems({steps}, {carry}, {k}, only={name!r})[{name!r}]
 tracemalloc.start()
 f()
 peak = tracemalloc.get_traced_memory()[1]

@@ -116,18 +116,11 @@ class _SegmentMixin:
             raise self.escaped(prim)
         seg = self.segments[-1]
         start = seg.start
-        n = len(args)
-        vals = list(args)
-        ids = [-1] * n
-        traced = [False] * n
-        for j in range(n):
-            a = args[j]
-            if type(a) is Var and a._trace is self:
-                vals[j] = a.primal
-                ids[j] = a.idx
-                traced[j] = True
-            elif self.dispatching:
-                self.admit(a)
+        vals, ids, traced, _ = self.split(args)
+        if self.dispatching:
+            for v, t in zip(vals, traced):
+                if not t:
+                    self.admit(v)
         ans = bind(prim, vals, params)
         if not self.dispatching:
             self.admit(ans)

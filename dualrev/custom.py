@@ -304,7 +304,15 @@ class _Custom:
             return o_leaves
         return flat
 
-    def _bind(self, call, leaves):
+    def __call__(self, *args, **kwargs):
+        self._defined()
+        if not kwargs and _plain(args) and (
+                not self.nondiff_argnums or self.nondiff_argnums[-1] < len(args)):
+            return self.fun(*args)
+        args = self._positional(args, kwargs)
+        nondiff, diff = self._split(args)
+        leaves, in_tree = tree_flatten(tuple(diff))
+        call = self._call(nondiff, diff, in_tree)
         outs = bind_custom(call, leaves)
         return _unflat(call.out_tree, list(outs))
 
@@ -411,20 +419,16 @@ class custom_jvp(_Custom):
             f"mode transposes it). For a function with its own VJP use dualrev.custom_vjp "
             f"and its defvjp(fwd, bwd)")
 
-    def __call__(self, *args, **kwargs):
+    def _defined(self):
         if self.jvp is None:
             raise AttributeError(f"No JVP defined for custom_jvp function {self.name} using "
                                  f"defjvp: call defjvp(rule) before calling it")
-        if not kwargs and _plain(args) and (
-                not self.nondiff_argnums or self.nondiff_argnums[-1] < len(args)):
-            return self.fun(*args)
-        args = self._positional(args, kwargs)
-        nondiff, diff = self._split(args)
-        leaves, in_tree = tree_flatten(tuple(diff))
+
+    def _call(self, nondiff, diff, in_tree):
         call = JVPCall(self.name, None, None)
         call._fun = self._flat_fun(nondiff, in_tree, call)
         call.rule = self._flat_rule(nondiff, in_tree, call)
-        return self._bind(call, leaves)
+        return call
 
     def _flat_rule(self, nondiff, in_tree, call):
         name = self.name
@@ -496,21 +500,17 @@ class custom_vjp(_Custom):
             f"(forward mode transposes bwd). For a function with its own JVP use "
             f"dualrev.custom_jvp")
 
-    def __call__(self, *args, **kwargs):
+    def _defined(self):
         if self.fwd is None:
             raise AttributeError(f"No VJP defined for custom_vjp function {self.name} using "
                                  f"defvjp: call defvjp(fwd, bwd) before calling it")
-        if not kwargs and _plain(args) and (
-                not self.nondiff_argnums or self.nondiff_argnums[-1] < len(args)):
-            return self.fun(*args)
-        args = self._positional(args, kwargs)
-        nondiff, diff = self._split(args)
-        leaves, in_tree = tree_flatten(tuple(diff))
+
+    def _call(self, nondiff, diff, in_tree):
         call = VJPCall(self.name, None, None, None)
         call._fun = self._flat_fun(nondiff, in_tree, call)
         call.fwd = self._flat_fwd(nondiff, in_tree, call)
         call.bwd = self._flat_bwd(nondiff, in_tree, diff, call)
-        return self._bind(call, leaves)
+        return call
 
     def _flat_fwd(self, nondiff, in_tree, call):
         def fwd(primals):

@@ -195,19 +195,10 @@ def _forward_error(prim_name, where, args, out_desc):
 
 # ----------------------------------------------------------------------------- watched tapes
 
-class _WatchedTape:
-    """A tape that checks what it records and what its sweep produces."""
+class _Checking:
+    """A trace that checks each output it makes (``_checked``)."""
 
     __slots__ = ()
-
-    def _checked(self, prim, args, out):
-        w = _watches.get(self)
-        if w is None or out.__class__ is not Var:     # (a graph with recording off)
-            return out
-        w.note(out.idx)
-        if w.nans and has_nan(out.primal):
-            raise _forward_error(prim.name, f"tape entry {out.idx} of {self.name}", args, "")
-        return out
 
     def process1(self, prim, a):
         return self._checked(prim, (a,), super().process1(prim, a))
@@ -220,14 +211,24 @@ class _WatchedTape:
 
     def process_custom(self, call, args):
         outs = super().process_custom(call, args)
-        w = _watches.get(self)
-        if w is not None:
-            for j, o in enumerate(outs):
-                w.note(o.idx)
-                if w.nans and has_nan(o.primal):
-                    raise _forward_error(call.name, f"output {j}, tape entry {o.idx} of "
-                                                    f"{self.name}", args, "")
+        for o in outs:
+            self._checked(call, args, o)
         return outs
+
+
+class _WatchedTape(_Checking):
+    """A tape that checks what it records and what its sweep produces."""
+
+    __slots__ = ()
+
+    def _checked(self, prim, args, out):
+        w = _watches.get(self)
+        if w is None or out.__class__ is not Var:     # (a graph with recording off)
+            return out
+        w.note(out.idx)
+        if w.nans and has_nan(out.primal):
+            raise _forward_error(prim.name, f"tape entry {out.idx} of {self.name}", args, "")
+        return out
 
     def _sweep(self, cts, hi, lo, consume, freed):
         w = _watches.get(self)
@@ -276,7 +277,7 @@ def _name(prim):
     return getattr(prim, "name", repr(prim))
 
 
-class _WatchedDual:
+class _WatchedDual(_Checking):
     """A forward-mode trace that checks each output and tangent for NaN."""
 
     __slots__ = ()
@@ -289,21 +290,6 @@ class _WatchedDual:
                 raise _forward_error(prim.name, f"forward mode, {self.name}", args,
                                      " in its tangent")
         return out
-
-    def process1(self, prim, a):
-        return self._checked(prim, (a,), super().process1(prim, a))
-
-    def process2(self, prim, a, b):
-        return self._checked(prim, (a, b), super().process2(prim, a, b))
-
-    def process(self, prim, args, params):
-        return self._checked(prim, args, super().process(prim, args, params))
-
-    def process_custom(self, call, args):
-        outs = super().process_custom(call, args)
-        for o in outs:
-            self._checked(call, args, o)
-        return outs
 
 
 _classes = {}

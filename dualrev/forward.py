@@ -58,15 +58,21 @@ class DualTrace(Trace):
             t = _fit(t, ans)
         return Dual(self, ans, t)
 
-    def process(self, prim, args, params):
-        if not self.alive:
-            raise self.escaped(prim)
+    def split(self, args):
+        """``(primals, tangents)`` of args: the primals in place of this trace's Duals,
+        and their tangents (None for the other arguments)."""
         primals = list(args)
         tangents = [None] * len(args)
         for i, a in enumerate(args):
             if type(a) is Dual and a._trace is self:
                 primals[i] = a.primal
                 tangents[i] = a.tangent
+        return primals, tangents
+
+    def process(self, prim, args, params):
+        if not self.alive:
+            raise self.escaped(prim)
+        primals, tangents = self.split(args)
         if self.dispatching:
             for i, td in enumerate(tangents):
                 if td is None:
@@ -95,13 +101,7 @@ class DualTrace(Trace):
         """The call's own JVP (its rule, or the transpose of its VJP) on the primals."""
         if not self.alive:
             raise self.escaped(call)
-        primals = list(args)
-        tangents = [None] * len(args)
-        for i, a in enumerate(args):
-            if type(a) is Dual and a._trace is self:
-                primals[i] = a.primal
-                tangents[i] = a.tangent
-        outs, touts = call.jvp(primals, tangents)
+        outs, touts = call.jvp(*self.split(args))
         return [Dual(self, o, _fit(t, o)) for o, t in zip(outs, touts)]
 
 

@@ -76,10 +76,10 @@ class Tape(Trace):
         entries.append((prim, ids, saved, ans if keep_ans else None, _NOPARAMS, avals))
         return Var(self, ans, len(entries) - 1)
 
-    def process(self, prim, args, params):
-        if not self.alive:
-            raise self.escaped(prim)
-        entries = self.entries
+    def split(self, args):
+        """``(vals, ids, traced, mask)`` of args: the primals in place of this tape's
+        Vars, their entry indices (-1 for the others), which are traced, as flags and
+        as a bit mask."""
         n = len(args)
         vals = list(args)
         ids = [-1] * n
@@ -92,6 +92,14 @@ class Tape(Trace):
                 ids[j] = a.idx
                 traced[j] = True
                 mask |= 1 << j
+        return vals, ids, traced, mask
+
+    def process(self, prim, args, params):
+        if not self.alive:
+            raise self.escaped(prim)
+        entries = self.entries
+        n = len(args)
+        vals, ids, traced, mask = self.split(args)
         if self.dispatching:
             for j in range(n):
                 if not traced[j]:
@@ -114,17 +122,10 @@ class Tape(Trace):
         if not self.alive:
             raise self.escaped(call)
         n = len(args)
-        vals = list(args)
-        ids = [-1] * n
-        traced = [False] * n
-        for j in range(n):
-            a = args[j]
-            if type(a) is Var and a._trace is self:
-                vals[j] = a.primal
-                ids[j] = a.idx
-                traced[j] = True
-            else:
-                self.admit(a)
+        vals, ids, traced, _ = self.split(args)
+        for v, t in zip(vals, traced):
+            if not t:
+                self.admit(v)
         outs, pullback = call.linearize(vals, traced)
         entries = self.entries
         node = Node(call.name, pullback, len(outs),
@@ -249,6 +250,9 @@ class _Output:
         return parts
 
 
+_outputs = {}     # (name, count) -> the (stateless) entries' primitives of a node's outputs
+
+
 class Node:
     """A recorded call of a function with its own rules (``custom.CustomCall``).
 
@@ -264,7 +268,10 @@ class Node:
     def __init__(self, name, pullback, nout, avals):
         self.name = name
         self.pullback = pullback
-        self.outputs = [_Output(name, j, nout) for j in range(nout)]
+        outs = _outputs.get((name, nout))
+        if outs is None:
+            outs = _outputs[name, nout] = [_Output(name, j, nout) for j in range(nout)]
+        self.outputs = outs
         self.avals = avals
 
     def __repr__(self):
