@@ -11,7 +11,7 @@ NumPy's forward loop and JAX's scan of ``jax.checkpoint(body)`` (jit) beside
 them.  Times: median over interleaved rounds, as ratios to NumPy's forward.
 Peak memory: each system's grad run once in a fresh process, measured by
 tracemalloc (NumPy's arrays included) and by the growth of the process's
-maximum resident set over the run, JAX's compilation included (the only
+peak resident set (VmHWM) over the run, JAX's compilation included (the only
 measure that sees JAX's buffers).
 
 Case c: sin(x)·y as a custom_jvp function and as a custom_vjp function whose rules
@@ -132,7 +132,12 @@ def interleaved(systems, rounds, inner):
 
 
 _PEAK = r"""
-import sys, tracemalloc, resource, json
+import sys, tracemalloc, json
+
+def hwm():      # this process's peak resident set, in kB (ru_maxrss would carry the parent's)
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+
 sys.path.insert(0, {root!r})
 from benchmarks.compare import _pin_environment
 _pin_environment()
@@ -142,22 +147,29 @@ try:
 except ImportError:
     pass
 from benchmarks.control import scan_systems
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = hwm()
 f = scan_systems({steps}, {carry}, {k}, only={name!r})[{name!r}]
-tracemalloc.start()
+if {traced}:
+    tracemalloc.start()
 f()
-peak = tracemalloc.get_traced_memory()[1]
-tracemalloc.stop()
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"tracemalloc_mb": peak / 2**20, "maxrss_growth_mb": (after - before) / 1024}}))
+if {traced}:
+    print(json.dumps({{"tracemalloc_mb": tracemalloc.get_traced_memory()[1] / 2**20}}))
+else:
+    print(json.dumps({{"rss_peak_growth_mb": (hwm() - before) / 1024}}))
 """
 
 
 def peak_memory(name, steps, carry, k):
-    code = _PEAK.format(root=ROOT, steps=steps, carry=carry, k=k, name=name)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    """Two fresh processes: one measures tracemalloc's peak, the other (without
+    tracemalloc, whose own records would count) the growth of the peak resident set."""
+    out = {}
+    for traced in (True, False):
+        code = _PEAK.format(root=ROOT, steps=steps, carry=carry, k=k, name=name,
+                            traced=traced)
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True).stdout
+        out.update(json.loads(res.strip().splitlines()[-1]))
+    return out
 
 
 def main():
@@ -182,7 +194,9 @@ def main():
             "peak memory": mem,
             "time checkpointed / plain": t[ck] / t[plain],
             "tracemalloc peak checkpointed / plain":
-                mem[ck]["tracemalloc_mb"] / mem[plain]["tracemalloc_mb"]}
+                mem[ck]["tracemalloc_mb"] / mem[plain]["tracemalloc_mb"],
+            "resident peak growth checkpointed / plain":
+                mem[ck]["rss_peak_growth_mb"] / mem[plain]["rss_peak_growth_mb"]}
         print(json.dumps(report["scan"], indent=1))
     if "c" in a.cases:
         t = interleaved(custom_systems(), max(a.rounds, 15), 20)

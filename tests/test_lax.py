@@ -173,3 +173,23 @@ def test_bad_input():
         lax.scan(lambda c, x: (c, x), 0.0, (np.ones(3), np.ones(4)))
     with pytest.raises(TypeError, match="lower must be a concrete int"):
         lax.fori_loop(0.5, 2, lambda i, v: v, 1.0)
+
+
+def test_scan_finite_differences_and_adjoint_identity():
+    loss = _scan_loss(dnp, checkpoints=2)
+    f = lambda h: loss(h, A, B)
+    g = dualrev.grad(f)(H0)
+    eps = 1e-6
+    for i in range(3):
+        e = np.zeros(3)
+        e[i] = eps
+        assert g[i] == pytest.approx((f(H0 + e) - f(H0 - e)) / (2 * eps), rel=1e-6, abs=1e-8)
+    # <jvp(v), w> = <v, vjp(w)> through a checkpointed scan with vector output
+    step = lambda c, x: (dnp.sin(c) * x["a"] + x["b"], c * 2.0)
+    h = lambda c: dualrev.lax.scan(step, c, {"a": A, "b": B}, checkpoints=3)[1]
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        v, w = rng.standard_normal(3), rng.standard_normal((6, 3))
+        _, t = dualrev.jvp(h, (H0,), (v,))
+        _, pull = dualrev.vjp(h, H0)
+        assert np.sum(t * w) == pytest.approx(np.sum(v * pull(w)[0]), rel=1e-12)
