@@ -34,7 +34,7 @@ from . import core
 from . import backend
 from .backend import apply
 from .core import _NOPARAMS, PY_SCALARS, Tracer, bind
-from .reverse import Tape, Var
+from .reverse import Node, Tape, Var
 
 # ---------------------------------------------------------------- grad mode, per thread
 
@@ -428,6 +428,8 @@ def _traced_entry(graph, i, entry):
         return entry
     ks = (ids,) + (-1,) * (len(args) - 1) if ids.__class__ is int else ids
     args = tuple(Var(graph, v, k) if k >= 0 and v is not None else v for v, k in zip(args, ks))
+    if prim.__class__ is Node:
+        prim = prim.retraced(args)
     return (prim, ids, args, None if ans is None else Var(graph, ans, i), params, avals)
 
 

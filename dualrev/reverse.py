@@ -129,8 +129,10 @@ class Tape(Trace):
         outs, pullback = call.linearize(vals, traced)
         entries = self.entries
         node = Node(call.name, pullback, len(outs),
-                    [(np.shape(v), _dtype(v)) if t else None for v, t in zip(vals, traced)])
-        entries.append((node, ids, (None,) * n, None, _NOPARAMS, None))
+                    [(np.shape(v), _dtype(v)) if t else None for v, t in zip(vals, traced)],
+                    call)
+        # (the inputs are kept for a backward sweep that is itself recorded: Node.retraced)
+        entries.append((node, ids, tuple(vals), None, _NOPARAMS, None))
         k = len(entries) - 1
         res = []
         for j, o in enumerate(outs):
@@ -262,12 +264,13 @@ class Node:
     mistake is named, never broadcast) and brings it to the input's dtype.
     """
 
-    __slots__ = ("name", "pullback", "outputs", "avals")
+    __slots__ = ("name", "pullback", "outputs", "avals", "call")
     vjp_rules = (None,)    # the sweep calls pull instead
 
-    def __init__(self, name, pullback, nout, avals):
+    def __init__(self, name, pullback, nout, avals, call=None):
         self.name = name
         self.pullback = pullback
+        self.call = call
         outs = _outputs.get((name, nout))
         if outs is None:
             outs = _outputs[name, nout] = [_Output(name, j, nout) for j in range(nout)]
@@ -276,6 +279,16 @@ class Node:
 
     def __repr__(self):
         return f"<custom node {self.name}>"
+
+    def retraced(self, args):
+        """This node with a pullback that linearizes the call again at args (the
+        inputs as values of a graph that records the backward sweep, for
+        ``create_graph``): its residuals then carry their derivatives."""
+        call, traced = self.call, [a is not None for a in self.avals]
+
+        def pullback(cts):
+            return call.linearize(list(args), traced)[1](cts)
+        return Node(self.name, pullback, len(self.outputs), self.avals, call)
 
     def pull(self, parts):
         cts = self.pullback(list(parts))

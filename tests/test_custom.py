@@ -379,3 +379,20 @@ def test_errors():
         h = dualrev.custom_jvp(lambda x, y: x, nondiff_argnums=(2,))
         h.defjvp(lambda *a: a)
         h(1.0, 2.0)
+
+
+def test_double_backward_on_tensors_differentiates_the_residuals():
+    # create_graph records the backward sweep: the rule's residuals must carry their
+    # derivatives (cos(x) in sin_times's VJP), else the second derivative would miss them
+    x = dualrev.tensor([0.5, 1.0], dtype=dualrev.float64, requires_grad=True)
+    g, = dualrev.autograd.grad(sin_times(dnp)(x, 2.0).sum(), x, create_graph=True)
+    h, = dualrev.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), -2.0 * np.sin([0.5, 1.0]), rtol=1e-12)
+    g, = dualrev.autograd.grad(log1pexp(dnp)(x).sum(), x, create_graph=True)
+    h, = dualrev.autograd.grad(g.sum(), x)
+    e = np.exp([0.5, 1.0])
+    np.testing.assert_allclose(h.numpy(), e / (1 + e) ** 2, rtol=1e-12)
+    y = sin_times(dnp)(x, 2.0).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
