@@ -90,6 +90,10 @@ class CustomCall:
     where ``batched[i]``; every output batched).
     """
 
+    # Whether linearize may run again at other values of the inputs (a recorded
+    # backward sweep does so); an autograd.Function's backward uses its saved tensors.
+    relinearizes = True
+
     def __init__(self, name, fun):
         self.name = name
         self._fun = fun

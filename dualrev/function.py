@@ -114,7 +114,11 @@ def _overrides(cls, name):
 
 
 class _FunctionCall(CustomCall):
-    """One ``apply``: the Tensor arguments are the call's inputs, the rest constants."""
+    """One ``apply``: the Tensor arguments are the call's inputs, the rest constants.
+    Its backward reads the tensors forward saved (connected to the graph, for double
+    backward), so it is never linearized again."""
+
+    relinearizes = False
 
     def __init__(self, cls, args):
         super().__init__(cls._backward_name, None)

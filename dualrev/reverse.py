@@ -285,6 +285,8 @@ class Node:
         inputs as values of a graph that records the backward sweep, for
         ``create_graph``): its residuals then carry their derivatives."""
         call, traced = self.call, [a is not None for a in self.avals]
+        if call is None or not call.relinearizes:
+            return self
 
         def pullback(cts):
             return call.linearize(list(args), traced)[1](cts)
