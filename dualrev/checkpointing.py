@@ -128,7 +128,9 @@ class _SegmentMixin:
         saved = ans if seg.policy(prim, *vals, **params) else None
         entries = self.entries
         entries.append((prim, ids, kept, saved, params, _avals(vals, traced, ans)))
-        return self._noted(Var(self, ans, len(entries) - 1))
+        out = self._noted(Var(self, ans, len(entries) - 1))
+        checked = getattr(self, "_checked", None)       # a watched tape (debug_nans)
+        return out if checked is None else checked(prim, args, out)
 
     def process_custom(self, call, args):
         # A node keeps its own residuals; its outputs keep their values for the replay.

@@ -120,3 +120,19 @@ def test_detect_anomaly_as_pytorch():
     # off: no error
     (forward_of_anomaly(x)).backward()
     assert np.isnan(x.grad.numpy()[0])
+
+
+def test_nan_inside_a_checkpoint_and_a_checkpointed_scan():
+    def f(x):
+        return dnp.sum(dualrev.checkpoint(lambda x: dnp.sqrt(dnp.log(x)))(x))
+    with dualrev.debug_nans():
+        with pytest.raises(FloatingPointError, match="'sqrt' produced NaN"):
+            dualrev.grad(f)(np.array([2.0, 0.5]))
+
+    def g(c):
+        return dnp.sum(dualrev.lax.scan(lambda c, x: (dnp.sqrt(c) * x, None), c,
+                                        np.zeros(5), checkpoints=2)[0])
+    with dualrev.debug_nans():
+        with pytest.raises(FloatingPointError, match="backward sweep produced NaN in the VJP "
+                                                     "rule of 'sqrt'"):
+            dualrev.grad(g)(np.array([1.0, 2.0]))
