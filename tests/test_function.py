@@ -1,6 +1,5 @@
 """autograd.Function against PyTorch's: gradients, saved tensors, contexts, double backward,
 forward mode, and the errors of a wrong backward."""
-import warnings
 
 import numpy as np
 import pytest
