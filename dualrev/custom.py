@@ -78,6 +78,23 @@ def _instantiate(values, like):
     return [_zeros_like(x) if v is None else v for v, x in zip(values, like)]
 
 
+def transposed_jvp(name, pullback, outs, primals, tangents):
+    """The output tangents of a call whose pullback (``pullback(cts)``: one cotangent per
+    input, None for zero) is linear in its cotangents: the transpose of the pullback,
+    the VJP of ``cts -> pullback(cts)`` at zero cotangents, applied to the tangents."""
+    from .api import vjp
+
+    def pull(*cts):
+        return _instantiate(pullback(list(cts)), primals)
+    try:
+        _, transposed = vjp(pull, *[_zeros_like(o) for o in outs])
+    except TypeError as e:
+        e.add_note(f"(forward mode of '{name}' transposes its backward rule, which must "
+                   f"then be written with dualrev.numpy)")
+        raise
+    return list(transposed(_instantiate(tangents, primals)))
+
+
 class CustomCall:
     """One call of a function with its own rules, on flat lists of leaves.
 
@@ -168,19 +185,9 @@ class VJPCall(CustomCall):
         return outs, pullback
 
     def jvp(self, primals, tangents):
-        from .api import vjp
         outs, res = self.fwd(primals)
-        zero_cts = [_zeros_like(o) for o in outs]
-
-        def bwd_of(*cts):
-            return _instantiate(self.bwd(res, list(cts)), primals)
-        try:
-            _, transposed = vjp(bwd_of, *zero_cts)
-        except TypeError as e:
-            e.add_note(f"(forward mode of the custom_vjp function '{self.name}' transposes "
-                       f"its bwd rule, which must then be written with dualrev.numpy)")
-            raise
-        return outs, list(transposed(_instantiate(tangents, primals)))
+        return outs, transposed_jvp(self.name, lambda cts: self.bwd(res, cts), outs,
+                                    primals, tangents)
 
     def batched(self, batched, size):
         from .batching import vmap

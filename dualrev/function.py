@@ -24,7 +24,7 @@ import numpy as np
 
 from . import backend
 from .core import Primitive, bind, bind_custom, strip
-from .custom import CustomCall, _instantiate, _zeros_like
+from .custom import CustomCall, _instantiate, _zeros_like, transposed_jvp
 from .graph import graph_var
 from .tensor import Tensor, _wrap, is_grad_enabled, no_grad
 
@@ -214,13 +214,8 @@ class _FunctionCall(CustomCall):
                 raise RuntimeError(f"{cls.__name__}.jvp returned {len(res)} tangents for "
                                    f"{len(outs)} outputs")
             return outs, [_value(r) for r in res]
-        from .api import vjp
-        zero_cts = [_zeros_like(o) for o in outs]
-
-        def bwd_of(*cts):
-            return _instantiate(self._backward(list(cts), outs), primals)
-        _, transposed = vjp(bwd_of, *zero_cts)
-        return outs, list(transposed(_instantiate(tangents, primals)))
+        return outs, transposed_jvp(self.name, lambda cts: self._backward(cts, outs), outs,
+                                    primals, tangents)
 
     def batched(self, batched, size):
         raise NotImplementedError(
